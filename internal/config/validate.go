@@ -1,0 +1,65 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"strings"
+)
+
+// Validate checks every value without touching the system. The error names
+// each offending key.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	for key, p := range map[string]string{"listen": c.Listen, "root": c.Root, "state": c.State} {
+		if !filepath.IsAbs(p) {
+			bad(key, "must be an absolute path, got %q", p)
+		}
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log_level", "must be debug, info, warn or error, got %q", c.LogLevel)
+	}
+	if c.ShutdownTimeout.Duration <= 0 {
+		bad("shutdown_timeout", "must be positive, got %s", c.ShutdownTimeout)
+	}
+	if n := c.Image.MaxConcurrentDownloads; n < 1 || n > 64 {
+		bad("image.max_concurrent_downloads", "must be between 1 and 64, got %d", n)
+	}
+	seen := map[string]bool{}
+	for i, h := range c.Registry.Hosts {
+		key := fmt.Sprintf("registry.hosts[%d]", i)
+		if h.Host == "" || strings.ContainsAny(h.Host, "/ ") {
+			bad(key+".host", "must be a registry host such as docker.io, got %q", h.Host)
+		}
+		if seen[h.Host] {
+			bad(key+".host", "%q is listed twice", h.Host)
+		}
+		seen[h.Host] = true
+		for j, m := range h.Mirrors {
+			if err := validateEndpoint(m); err != nil {
+				bad(fmt.Sprintf("%s.mirrors[%d]", key, j), "%v", err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func validateEndpoint(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return err
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("must be http://host[:port] or https://host[:port], got %q", s)
+	}
+	if u.Host == "" || (u.Path != "" && u.Path != "/") {
+		return fmt.Errorf("must be scheme://host[:port] with no path, got %q", s)
+	}
+	return nil
+}

@@ -1,0 +1,19 @@
+package cri
+
+import (
+	"context"
+
+	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
+)
+
+// Status reports the runtime and network conditions.
+func (s *Server) Status(context.Context, *runtime.StatusRequest) (*runtime.StatusResponse, error) {
+	return &runtime.StatusResponse{Status: &runtime.RuntimeStatus{Conditions: []*runtime.RuntimeCondition{
+		{Type: runtime.RuntimeReady, Status: true},
+		{
+			Type: runtime.NetworkReady, Status: false,
+			Reason:  "NetworkPluginNotReady",
+			Message: "berth: pod networking is not implemented yet",
+		},
+	}}}, nil
+}

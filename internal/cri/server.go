@@ -1,0 +1,40 @@
+// Package cri is berth's gRPC edge: it serves the CRI RuntimeService and
+// ImageService, converting requests to domain calls and errors to codes.
+// No runtime logic lives here.
+package cri
+
+import (
+	"google.golang.org/grpc"
+	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
+
+	"github.com/berth-runtime/berth/internal/image"
+)
+
+// Names reported by Version.
+const (
+	RuntimeName       = "berth"
+	CRIVersion        = "v1"
+	kubeletAPIVersion = "0.1.0"
+)
+
+// Version is berth's own version, set by the linker.
+var Version = "0.1.0-dev"
+
+// Server implements the CRI services on top of berth's domain packages.
+type Server struct {
+	runtime.UnimplementedRuntimeServiceServer
+	runtime.UnimplementedImageServiceServer
+
+	images *image.Service
+}
+
+// NewServer wires the CRI edge to the image service.
+func NewServer(images *image.Service) *Server {
+	return &Server{images: images}
+}
+
+// Register adds both CRI services to g.
+func (s *Server) Register(g *grpc.Server) {
+	runtime.RegisterRuntimeServiceServer(g, s)
+	runtime.RegisterImageServiceServer(g, s)
+}

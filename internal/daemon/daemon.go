@@ -1,0 +1,117 @@
+// Package daemon wires berthd's parts together and runs its gRPC server:
+// the root lock, the socket, and an orderly shutdown.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"google.golang.org/grpc"
+
+	"github.com/berth-runtime/berth/internal/config"
+	"github.com/berth-runtime/berth/internal/cri"
+	"github.com/berth-runtime/berth/internal/image"
+	"github.com/berth-runtime/berth/internal/store"
+)
+
+// Daemon is a running berthd.
+type Daemon struct {
+	cfg      *config.Config
+	lock     *os.File
+	db       *store.DB
+	grpc     *grpc.Server
+	listener net.Listener
+}
+
+// New sets up berthd from a validated configuration: it takes the root
+// lock, opens the stores and creates the socket. Nothing is served yet.
+func New(cfg *config.Config) (_ *Daemon, err error) {
+	d := &Daemon{cfg: cfg}
+	defer func() {
+		if err != nil {
+			d.close()
+		}
+	}()
+	for _, dir := range []string{cfg.Root, cfg.State, filepath.Dir(cfg.Listen)} {
+		if err := os.MkdirAll(dir, 0o711); err != nil {
+			return nil, fmt.Errorf("create %s: %w", dir, err)
+		}
+	}
+	if d.lock, err = lockRoot(cfg.Root); err != nil {
+		return nil, err
+	}
+	if d.db, err = store.Open(filepath.Join(cfg.Root, "meta.db")); err != nil {
+		return nil, err
+	}
+	images, err := image.NewService(image.Options{
+		Dir:        filepath.Join(cfg.Root, "images"),
+		DB:         d.db,
+		Registries: image.NewRegistries(cfg.Registry.Hosts, cfg.Image.AuthFile),
+		Jobs:       cfg.Image.MaxConcurrentDownloads,
+	})
+	if err != nil {
+		return nil, err
+	}
+	d.grpc = grpc.NewServer(
+		grpc.ChainUnaryInterceptor(cri.UnaryInterceptor),
+		grpc.ChainStreamInterceptor(cri.StreamInterceptor),
+		grpc.MaxRecvMsgSize(16<<20), grpc.MaxSendMsgSize(32<<20),
+	)
+	cri.NewServer(images).Register(d.grpc)
+	if d.listener, err = listenUnix(cfg.Listen); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// Serve answers CRI calls until ctx is cancelled, then stops accepting,
+// lets in-flight calls finish within the shutdown timeout and cleans up.
+func (d *Daemon) Serve(ctx context.Context) error {
+	errc := make(chan error, 1)
+	go func() { errc <- d.grpc.Serve(d.listener) }()
+	slog.Info("berthd serving", "socket", d.cfg.Listen, "root", d.cfg.Root, "state", d.cfg.State, "pid", os.Getpid())
+	var err error
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+		slog.Info("berthd shutting down", "timeout", d.cfg.ShutdownTimeout.Duration)
+		d.gracefulStop(d.cfg.ShutdownTimeout.Duration)
+		err = <-errc
+	}
+	d.close()
+	if errors.Is(err, grpc.ErrServerStopped) {
+		err = nil
+	}
+	return err
+}
+
+func (d *Daemon) gracefulStop(timeout time.Duration) {
+	done := make(chan struct{})
+	go func() { d.grpc.GracefulStop(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(timeout):
+		slog.Warn("in-flight calls did not finish in time; closing them")
+		d.grpc.Stop()
+		<-done
+	}
+}
+
+func (d *Daemon) close() {
+	if d.listener != nil {
+		d.listener.Close()
+		os.Remove(d.cfg.Listen)
+	}
+	if d.db != nil {
+		d.db.Close()
+	}
+	if d.lock != nil {
+		d.lock.Close()
+	}
+}

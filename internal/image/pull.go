@@ -1,0 +1,228 @@
+package image
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	digest "github.com/opencontainers/go-digest"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/berth-runtime/berth/internal/errdefs"
+)
+
+// UserAgent is sent to registries.
+var UserAgent = "berth"
+
+// Pull fetches ref (with creds, if any) and records it. Concurrent pulls of
+// the same reference share one download. A failed or cancelled pull leaves
+// no image, no partial layer and no partial blob.
+func (s *Service) Pull(ctx context.Context, ref Reference, creds *Credentials) (*Record, error) {
+	v, err := s.pulls.Do(ctx, ref.String(), func(ctx context.Context) (any, error) {
+		return s.pull(ctx, ref, creds)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*Record).clone(), nil
+}
+
+func (s *Service) pull(ctx context.Context, ref Reference, creds *Credentials) (*Record, error) {
+	start := time.Now()
+	var err error
+	for _, ep := range s.registries.endpoints(ref) {
+		var rec *Record
+		rec, err = s.pullFrom(ctx, ep, ref, creds)
+		if err == nil {
+			slog.Info("pulled image", "ref", ref.String(), "from", ep.host, "id", rec.ID, "took", time.Since(start))
+			return rec, nil
+		}
+		if !ep.mirror || ctx.Err() != nil {
+			break
+		}
+		slog.Warn("mirror failed, trying the next endpoint", "ref", ref.String(), "mirror", ep.host, "err", err)
+	}
+	return nil, fmt.Errorf("pull %s: %w", ref, err)
+}
+
+// pullFrom pulls ref from one endpoint.
+func (s *Service) pullFrom(ctx context.Context, ep endpoint, ref Reference, creds *Credentials) (*Record, error) {
+	puller, target, err := s.newPuller(ep, ref, creds)
+	if err != nil {
+		return nil, err
+	}
+	desc, err := puller.Get(ctx, target)
+	if err != nil {
+		return nil, classify(err, ep.host)
+	}
+	img, err := desc.Image()
+	if err != nil {
+		return nil, classify(err, ep.host)
+	}
+	rec, err := s.describe(ref, desc, img)
+	if err != nil {
+		return nil, classify(err, ep.host)
+	}
+	release := s.protect(rec)
+	defer release()
+	if err := s.storeMetadataBlobs(desc, img, rec); err != nil {
+		return nil, err
+	}
+	repo := target.Context()
+	if err := s.fetchLayers(ctx, puller, repo, rec.Layers); err != nil {
+		return nil, classify(err, ep.host)
+	}
+	return s.commit(ref, rec)
+}
+
+func (s *Service) newPuller(ep endpoint, ref Reference, creds *Credentials) (*remote.Puller, name.Reference, error) {
+	repo, err := ep.repository(ref)
+	if err != nil {
+		return nil, nil, errdefs.InvalidArgument("image %s on %s: %v", ref, ep.host, err)
+	}
+	var target name.Reference = repo.Tag(ref.Tag)
+	if ref.Digest != "" {
+		target = repo.Digest(ref.Digest.String())
+	}
+	auth, err := s.registries.authenticator(ep.host, creds)
+	if err != nil {
+		return nil, nil, err
+	}
+	tr, err := s.registries.transport(ep.host)
+	if err != nil {
+		return nil, nil, err
+	}
+	puller, err := remote.NewPuller(
+		remote.WithAuth(auth), remote.WithTransport(tr), remote.WithPlatform(hostPlatform()),
+		remote.WithUserAgent(UserAgent),
+		remote.WithRetryBackoff(remote.Backoff{Duration: 200 * time.Millisecond, Factor: 2, Jitter: 0.1, Steps: 2}),
+	)
+	return puller, target, err
+}
+
+func hostPlatform() v1.Platform {
+	p := v1.Platform{OS: "linux", Architecture: runtime.GOARCH}
+	if runtime.GOARCH == "arm64" {
+		p.Variant = "v8"
+	}
+	return p
+}
+
+// describe builds the image record from the manifest and config.
+func (s *Service) describe(ref Reference, desc *remote.Descriptor, img v1.Image) (*Record, error) {
+	manifest, err := img.Manifest()
+	if err != nil {
+		return nil, err
+	}
+	mdig, err := img.Digest()
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := img.ConfigFile()
+	if err != nil {
+		return nil, err
+	}
+	if len(cfg.RootFS.DiffIDs) != len(manifest.Layers) {
+		return nil, fmt.Errorf("image %s: config lists %d layers, manifest %d: %w",
+			ref, len(cfg.RootFS.DiffIDs), len(manifest.Layers), errdefs.ErrDataLoss)
+	}
+	rec := &Record{
+		ID:       ID(manifest.Config.Digest.String()),
+		Manifest: digest.Digest(mdig.String()),
+		Config:   digest.Digest(manifest.Config.Digest.String()),
+		User:     cfg.Config.User,
+		Size:     uint64(manifest.Config.Size),
+		Pulled:   time.Now().UTC(),
+	}
+	if desc.MediaType.IsIndex() {
+		rec.Index = digest.Digest(desc.Digest.String())
+	}
+	diffIDs := make([]digest.Digest, len(cfg.RootFS.DiffIDs))
+	for i, d := range cfg.RootFS.DiffIDs {
+		diffIDs[i] = digest.Digest(d.String())
+	}
+	for i, chain := range ChainIDs(diffIDs) {
+		l := manifest.Layers[i]
+		rec.Layers = append(rec.Layers, Layer{
+			Digest: digest.Digest(l.Digest.String()), DiffID: diffIDs[i], ChainID: chain,
+			Size: l.Size, MediaType: string(l.MediaType),
+		})
+		rec.Size += uint64(l.Size)
+	}
+	for _, l := range rec.Layers {
+		if err := l.Digest.Validate(); err != nil {
+			return nil, errdefs.InvalidArgument("layer digest %q: %v", l.Digest, err)
+		}
+	}
+	tagOrDigest := ref
+	if ref.Digest == "" {
+		rec.RepoTags = []string{ref.String()}
+	}
+	repoDigest := desc.Digest.String()
+	rec.RepoDigests = []string{tagOrDigest.WithDigest(digest.Digest(repoDigest)).String()}
+	return rec, nil
+}
+
+// storeMetadataBlobs keeps the index, manifest and config in the content store.
+func (s *Service) storeMetadataBlobs(desc *remote.Descriptor, img v1.Image, rec *Record) error {
+	if rec.Index != "" {
+		if err := s.content.Put(rec.Index, desc.Manifest); err != nil {
+			return fmt.Errorf("store index: %w", err)
+		}
+	}
+	raw, err := img.RawManifest()
+	if err != nil {
+		return err
+	}
+	if err := s.content.Put(rec.Manifest, raw); err != nil {
+		return fmt.Errorf("store manifest: %w", err)
+	}
+	rawCfg, err := img.RawConfigFile()
+	if err != nil {
+		return err
+	}
+	if err := s.content.Put(rec.Config, rawCfg); err != nil {
+		return fmt.Errorf("store config: %w", err)
+	}
+	return nil
+}
+
+// fetchLayers downloads and unpacks the missing layers, a bounded number at
+// once. A layer shared with a concurrent pull is fetched once.
+func (s *Service) fetchLayers(ctx context.Context, puller *remote.Puller, repo name.Repository, layers []Layer) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(s.jobs)
+	for _, l := range layers {
+		if s.layers.Has(l.ChainID) && s.content.Has(l.Digest) {
+			continue
+		}
+		g.Go(func() error {
+			_, err := s.layerPulls.Do(gctx, l.ChainID.String(), func(ctx context.Context) (any, error) {
+				if s.layers.Has(l.ChainID) && s.content.Has(l.Digest) {
+					return nil, nil
+				}
+				return nil, s.fetchLayer(ctx, puller, repo, l)
+			})
+			return err
+		})
+	}
+	return g.Wait()
+}
+
+func (s *Service) fetchLayer(ctx context.Context, puller *remote.Puller, repo name.Repository, l Layer) error {
+	remoteLayer, err := puller.Layer(ctx, repo.Digest(l.Digest.String()))
+	if err != nil {
+		return err
+	}
+	blob, err := remoteLayer.Compressed()
+	if err != nil {
+		return err
+	}
+	defer blob.Close()
+	return s.unpackLayer(blob, l)
+}
