@@ -47,6 +47,10 @@ func (s *Service) pull(ctx context.Context, ref Reference, creds *Credentials) (
 		}
 		slog.Warn("mirror failed, trying the next endpoint", "ref", ref.String(), "mirror", ep.host, "err", err)
 	}
+	// Layers this pull completed before failing belong to no image.
+	s.mu.Lock()
+	s.collectGarbage()
+	s.mu.Unlock()
 	return nil, fmt.Errorf("pull %s: %w", ref, err)
 }
 

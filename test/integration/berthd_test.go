@@ -2,7 +2,6 @@ package integration
 
 import (
 	"context"
-	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -98,10 +97,13 @@ func (b *berthd) start(cfg string) {
 
 // Stop sends SIGTERM and requires a clean exit within 15 s.
 func (b *berthd) Stop() {
+	if b.conn != nil {
+		b.conn.Close()
+		b.conn = nil
+	}
 	if b.cmd == nil {
 		return
 	}
-	b.conn.Close()
 	b.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case err := <-b.exited:
@@ -194,5 +196,3 @@ func walkCount(dir string) int {
 	filepath.WalkDir(dir, func(string, fs.DirEntry, error) error { n++; return nil })
 	return n
 }
-
-var _ = fmt.Sprint

@@ -26,7 +26,7 @@ var (
 
 // images starts (once) a registry holding every test image:
 //
-//	busybox:latest     gzip, Docker schema 2
+//	busybox:latest     gzip, Docker schema 2 (also as library/busybox:latest)
 //	busybox:zstd       zstd layer, OCI
 //	busybox:plain      uncompressed layer, OCI
 //	multilayer:latest  whiteouts and an opaque directory
@@ -72,6 +72,7 @@ func pushTestImages() (*testImages, error) {
 	var zstdImg v1.Image
 	steps := []error{
 		push("busybox:latest", func() (v1.Image, error) { return fixture.Busybox(fixture.Gzip, false) }, &ti.BusyboxID),
+		push("library/busybox:latest", func() (v1.Image, error) { return fixture.Busybox(fixture.Gzip, false) }, nil),
 		push("busybox:zstd", func() (v1.Image, error) {
 			img, err := fixture.Busybox(fixture.Zstd, true)
 			zstdImg = img

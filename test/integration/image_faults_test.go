@@ -1,0 +1,138 @@
+package integration
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
+
+	"github.com/berth-runtime/berth/test/fixture"
+)
+
+// assertEmptyStore fails unless berthd holds no image, blob, layer or temp file.
+func assertEmptyStore(t *testing.T, b *berthd) {
+	t.Helper()
+	list, err := b.Images.ListImages(ctxT(t), &runtime.ListImagesRequest{})
+	if err != nil || len(list.Images) != 0 {
+		t.Fatalf("images visible after a failed pull: %v %v", list, err)
+	}
+	if blobs, layers := b.storedFiles(); layers != 0 || blobs != 0 {
+		t.Fatalf("failed pull left %d blobs and %d layers", blobs, layers)
+	}
+	if tmp := b.tempFiles(); len(tmp) != 0 {
+		t.Fatalf("failed pull left temp files %v", tmp)
+	}
+}
+
+func TestPullCutMidwayLeavesNothing(t *testing.T) {
+	ti := images(t)
+	proxy := startProxy(t, ti.Addr())
+	b := startBerthd(t, "")
+	proxy.SetFault(fixture.Fault{CutAfter: 64 << 10})
+	_, err := pull(t, b, proxy.Addr+"/multilayer:latest", nil)
+	if err == nil {
+		t.Fatal("pull through a cut connection succeeded")
+	}
+	assertEmptyStore(t, b)
+	// Once the network is healthy the same pull works.
+	proxy.SetFault(fixture.Fault{})
+	if id, err := pull(t, b, proxy.Addr+"/multilayer:latest", nil); err != nil || id != ti.MultiLayerID {
+		t.Fatalf("retry: %s %v", id, err)
+	}
+}
+
+func TestPullCancelledMidwayLeavesNothing(t *testing.T) {
+	ti := images(t)
+	proxy := startProxy(t, ti.Addr())
+	b := startBerthd(t, "")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var once sync.Once
+	proxy.SetFault(fixture.Fault{OnBlob: func() {
+		once.Do(cancel)
+		time.Sleep(200 * time.Millisecond) // keep the body open while the cancel lands
+	}})
+	_, err := b.Images.PullImage(ctx, &runtime.PullImageRequest{Image: &runtime.ImageSpec{Image: proxy.Addr + "/multilayer:latest"}})
+	if status.Code(err) != codes.Canceled {
+		t.Fatalf("want Canceled, got %v", err)
+	}
+	// The server side unwinds asynchronously after the client goes away.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, layers := b.storedFiles()
+		if layers == 0 && len(b.tempFiles()) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	assertEmptyStore(t, b)
+}
+
+func TestPullDigestMismatchStoresNothing(t *testing.T) {
+	ti := images(t)
+	proxy := startProxy(t, ti.Addr())
+	b := startBerthd(t, "")
+	proxy.SetFault(fixture.Fault{Corrupt: true})
+	_, err := pull(t, b, proxy.Addr+"/busybox:latest", nil)
+	if err == nil {
+		t.Fatal("pull of corrupted blobs succeeded")
+	}
+	assertEmptyStore(t, b)
+}
+
+func TestPullBadInput(t *testing.T) {
+	ti := images(t)
+	b := startBerthd(t, "")
+	cases := []struct {
+		ref      string
+		code     codes.Code
+		contains string
+	}{
+		{"", codes.InvalidArgument, "empty"},
+		{"Bad//Ref", codes.InvalidArgument, "Bad//Ref"},
+		{"busybox@sha256:short", codes.InvalidArgument, "digest"},
+		{ti.Ref("nosuchimage:latest"), codes.NotFound, ti.Addr()},
+		{ti.Ref("busybox:nosuchtag"), codes.NotFound, ti.Addr()},
+		{"127.0.0.1:1/busybox:latest", codes.Unavailable, "127.0.0.1:1"},
+	}
+	for _, c := range cases {
+		_, err := pull(t, b, c.ref, nil)
+		if status.Code(err) != c.code || !strings.Contains(status.Convert(err).Message(), c.contains) {
+			t.Errorf("pull %q: want %v mentioning %q, got %v", c.ref, c.code, c.contains, err)
+		}
+	}
+	// Status of an unknown image is an empty answer; removing it succeeds.
+	if img := imageStatus(t, b, ti.Ref("nosuchimage:latest")); img != nil {
+		t.Errorf("status of unknown image: %+v", img)
+	}
+	if _, err := b.Images.RemoveImage(ctxT(t), &runtime.RemoveImageRequest{Image: &runtime.ImageSpec{Image: "nosuch"}}); err != nil {
+		t.Errorf("remove of unknown image: %v", err)
+	}
+	for name, call := range map[string]func() error{
+		"ImageStatus(nil)": func() error {
+			_, err := b.Images.ImageStatus(ctxT(t), &runtime.ImageStatusRequest{})
+			return err
+		},
+		"RemoveImage(nil)": func() error {
+			_, err := b.Images.RemoveImage(ctxT(t), &runtime.RemoveImageRequest{})
+			return err
+		},
+		"PullImage(nil)": func() error {
+			_, err := b.Images.PullImage(ctxT(t), &runtime.PullImageRequest{})
+			return err
+		},
+	} {
+		if err := call(); status.Code(err) != codes.InvalidArgument {
+			t.Errorf("%s: want InvalidArgument, got %v", name, err)
+		}
+	}
+	assertEmptyStore(t, b)
+}
