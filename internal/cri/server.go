@@ -33,8 +33,9 @@ func NewServer(images *image.Service) *Server {
 	return &Server{images: images}
 }
 
-// Register adds both CRI services to g.
+// Register adds both CRI services, and berth's progress stream, to g.
 func (s *Server) Register(g *grpc.Server) {
 	runtime.RegisterRuntimeServiceServer(g, s)
 	runtime.RegisterImageServiceServer(g, s)
+	g.RegisterService(&progressServiceDesc, s)
 }

@@ -24,7 +24,13 @@ var UserAgent = "berth"
 // no image, no partial layer and no partial blob.
 func (s *Service) Pull(ctx context.Context, ref Reference, creds *Credentials) (*Record, error) {
 	v, err := s.pulls.Do(ctx, ref.String(), func(ctx context.Context) (any, error) {
-		return s.pull(ctx, ref, creds)
+		rec, err := s.pull(ctx, ref, creds)
+		final := ProgressEvent{Finished: true}
+		if err != nil {
+			final.Err = err.Error()
+		}
+		s.progress.publish(ref.String(), final)
+		return rec, err
 	})
 	if err != nil {
 		return nil, err
@@ -78,7 +84,7 @@ func (s *Service) pullFrom(ctx context.Context, ep endpoint, ref Reference, cred
 		return nil, err
 	}
 	repo := target.Context()
-	if err := s.fetchLayers(ctx, puller, repo, rec.Layers); err != nil {
+	if err := s.fetchLayers(ctx, puller, repo, ref.String(), rec.Layers); err != nil {
 		return nil, classify(err, ep.host)
 	}
 	return s.commit(ref, rec)
@@ -198,11 +204,14 @@ func (s *Service) storeMetadataBlobs(desc *remote.Descriptor, img v1.Image, rec 
 
 // fetchLayers downloads and unpacks the missing layers, a bounded number at
 // once. A layer shared with a concurrent pull is fetched once.
-func (s *Service) fetchLayers(ctx context.Context, puller *remote.Puller, repo name.Repository, layers []Layer) error {
+func (s *Service) fetchLayers(ctx context.Context, puller *remote.Puller, repo name.Repository, ref string, layers []Layer) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(s.jobs)
 	for _, l := range layers {
+		ev := ProgressEvent{Layer: l.Digest, Total: l.Size, Current: l.Size, Done: true}
 		if s.layers.Has(l.ChainID) && s.content.Has(l.Digest) {
+			ev.Cached = true
+			s.progress.publish(ref, ev)
 			continue
 		}
 		g.Go(func() error {
@@ -210,15 +219,18 @@ func (s *Service) fetchLayers(ctx context.Context, puller *remote.Puller, repo n
 				if s.layers.Has(l.ChainID) && s.content.Has(l.Digest) {
 					return nil, nil
 				}
-				return nil, s.fetchLayer(ctx, puller, repo, l)
+				return nil, s.fetchLayer(ctx, puller, repo, ref, l)
 			})
+			if err == nil {
+				s.progress.publish(ref, ev)
+			}
 			return err
 		})
 	}
 	return g.Wait()
 }
 
-func (s *Service) fetchLayer(ctx context.Context, puller *remote.Puller, repo name.Repository, l Layer) error {
+func (s *Service) fetchLayer(ctx context.Context, puller *remote.Puller, repo name.Repository, ref string, l Layer) error {
 	remoteLayer, err := puller.Layer(ctx, repo.Digest(l.Digest.String()))
 	if err != nil {
 		return err
@@ -228,5 +240,6 @@ func (s *Service) fetchLayer(ctx context.Context, puller *remote.Puller, repo na
 		return err
 	}
 	defer blob.Close()
-	return s.unpackLayer(blob, l)
+	counted := &progressReader{r: blob, hub: &s.progress, ref: ref, ev: ProgressEvent{Layer: l.Digest, Total: l.Size}}
+	return s.unpackLayer(counted, l)
 }

@@ -34,6 +34,7 @@ type Service struct {
 	jobs       int
 	pulls      flight
 	layerPulls flight
+	progress   progressHub
 
 	mu        sync.RWMutex
 	images    map[ID]*Record

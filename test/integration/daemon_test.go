@@ -97,7 +97,7 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 	dir := t.TempDir()
 	for text, key := range map[string]string{
 		"[image]\nmax_downloads = 3\n": "image.max_downloads",
-		"log_level = \"chatty\"\n":       "log_level",
+		"log_level = \"chatty\"\n":     "log_level",
 	} {
 		cfg := filepath.Join(dir, "berth.toml")
 		os.WriteFile(cfg, []byte(text), 0o600)

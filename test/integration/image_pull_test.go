@@ -114,9 +114,9 @@ func TestPullFormatsAndPlatforms(t *testing.T) {
 	ti := images(t)
 	b := startBerthd(t, "")
 	cases := map[string]string{
-		"busybox:zstd":      ti.ZstdID,     // zstd layer, OCI manifest
-		"busybox:plain":     ti.OCIID,      // uncompressed layer, OCI manifest
-		"multiarch:latest":  ti.BusyboxID,  // index resolved to linux/amd64
+		"busybox:zstd":      ti.ZstdID,    // zstd layer, OCI manifest
+		"busybox:plain":     ti.OCIID,     // uncompressed layer, OCI manifest
+		"multiarch:latest":  ti.BusyboxID, // index resolved to linux/amd64
 		"multilayer:latest": ti.MultiLayerID,
 	}
 	for tag, want := range cases {

@@ -12,8 +12,8 @@ import (
 	"testing"
 )
 
-// berthdBin is the daemon under test, built once per run.
-var berthdBin string
+// berthdBin and berthBin are the daemon and CLI under test, built once per run.
+var berthdBin, berthBin string
 
 func TestMain(m *testing.M) {
 	os.Exit(run(m))
@@ -30,11 +30,11 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	berthdBin = filepath.Join(dir, "berthd")
-	build := exec.Command("go", "build", "-o", berthdBin, "github.com/berth-runtime/berth/cmd/berthd")
+	berthdBin, berthBin = filepath.Join(dir, "berthd"), filepath.Join(dir, "berth")
+	build := exec.Command("go", "build", "-o", dir+"/", "github.com/berth-runtime/berth/cmd/berthd", "github.com/berth-runtime/berth/cmd/berth")
 	build.Stdout, build.Stderr = os.Stdout, os.Stderr
 	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build berthd:", err)
+		fmt.Fprintln(os.Stderr, "build berth binaries:", err)
 		return 1
 	}
 	defer stopSharedRegistry()

@@ -1,0 +1,43 @@
+# berth: a Kubernetes CRI runtime. See README.md.
+GO        ?= go
+BIN       := bin
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X github.com/berth-runtime/berth/internal/cri.Version=$(VERSION)
+# Debian packages berth and its tests use.
+DEB_PKGS  := runc crun containernetworking-plugins busybox-static docker-registry iptables
+
+.PHONY: all build run test unit deps fuzz bench-pull clean
+
+all: build
+
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
+
+# Install the missing system packages (as root, with apt-get).
+deps:
+	@missing=$$(for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing: $$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+# Start berthd in the foreground with the embedded default configuration.
+run: deps build
+	./$(BIN)/berthd
+
+# Every test: unit tests and, as root, the integration tests.
+test:
+	$(GO) test -count=1 -timeout 25m ./...
+
+unit:
+	$(GO) test -count=1 -short ./internal/... ./cmd/...
+
+fuzz:
+	$(GO) test ./internal/image/ -run '^$$' -fuzz FuzzUnpack -fuzztime 60s
+
+# Pull + unpack throughput of a ~100 MB multi-layer image from a local registry.
+bench-pull:
+	$(GO) test ./test/integration/ -run '^$$' -bench BenchmarkPull -benchtime 5x
+
+clean:
+	rm -rf $(BIN)

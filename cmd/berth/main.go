@@ -1,0 +1,49 @@
+// Command berth is the node operator's CLI: one tool for what docker, ctr
+// and crictl each do, over the CRI socket of berthd (or any CRI runtime).
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+func main() {
+	root := newRootCommand()
+	if err := root.Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "berth:", err)
+		os.Exit(exitCode(err))
+	}
+}
+
+// globalOptions are the flags every verb shares.
+type globalOptions struct {
+	endpoint string
+	timeout  string
+}
+
+func newRootCommand() *cobra.Command {
+	g := &globalOptions{}
+	root := &cobra.Command{
+		Use:           "berth",
+		Short:         "Manage images, pods and containers of a CRI runtime (berthd by default)",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVar(&g.endpoint, "endpoint", defaultEndpoint(),
+		"CRI endpoint (unix socket path or unix:// URL); env BERTH_ENDPOINT")
+	root.PersistentFlags().StringVar(&g.timeout, "timeout", "2m", "timeout of each call")
+	root.AddCommand(
+		newPullCommand(g), newImagesCommand(g), newRmiCommand(g), newInspectImageCommand(g),
+		newVersionCommand(g), newInfoCommand(g),
+	)
+	return root
+}
+
+func defaultEndpoint() string {
+	if e := os.Getenv("BERTH_ENDPOINT"); e != "" {
+		return e
+	}
+	return "unix:///run/berth/berth.sock"
+}

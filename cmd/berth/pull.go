@@ -1,0 +1,95 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+	"google.golang.org/protobuf/types/known/structpb"
+	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
+)
+
+type pullOptions struct {
+	creds string // user:password
+	quiet bool
+}
+
+func newPullCommand(g *globalOptions) *cobra.Command {
+	o := &pullOptions{}
+	cmd := &cobra.Command{
+		Use:   "pull IMAGE",
+		Short: "Pull an image from a registry",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			return runPull(g, o, args[0])
+		},
+	}
+	cmd.Flags().StringVar(&o.creds, "creds", "", "registry credentials as USER:PASSWORD")
+	cmd.Flags().BoolVarP(&o.quiet, "quiet", "q", false, "print only the image ID")
+	return cmd
+}
+
+func runPull(g *globalOptions, o *pullOptions, ref string) error {
+	c, err := g.connect()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	req := &runtime.PullImageRequest{Image: &runtime.ImageSpec{Image: ref}}
+	if o.creds != "" {
+		user, pass, ok := cutCreds(o.creds)
+		if !ok {
+			return fmt.Errorf("--creds: want USER:PASSWORD")
+		}
+		req.Auth = &runtime.AuthConfig{Username: user, Password: pass}
+	}
+	ctx, cancel := c.ctx()
+	defer cancel()
+	var events <-chan *structpb.Struct
+	if !o.quiet {
+		events = c.watchPullProgress(ctx, ref)
+	}
+	type result struct {
+		resp *runtime.PullImageResponse
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		resp, err := c.Images.PullImage(ctx, req)
+		done <- result{resp, err}
+	}()
+	view := newProgressView(os.Stdout, term.IsTerminal(int(os.Stdout.Fd())))
+	var r result
+	for waiting := true; waiting; {
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				events = nil
+				continue
+			}
+			view.update(ev)
+		case r = <-done:
+			waiting = false
+		}
+	}
+	if r.err != nil {
+		return c.explain(r.err)
+	}
+	resp := r.resp
+	if o.quiet {
+		fmt.Println(resp.ImageRef)
+	} else {
+		fmt.Printf("Pulled %s: %s\n", ref, resp.ImageRef)
+	}
+	return nil
+}
+
+func cutCreds(s string) (string, string, bool) {
+	for i := 0; i < len(s); i++ {
+		if s[i] == ':' {
+			return s[:i], s[i+1:], i > 0
+		}
+	}
+	return "", "", false
+}
