@@ -8,6 +8,7 @@ import (
 // flight coalesces concurrent calls with the same key into one execution.
 // The shared work runs under its own context, cancelled only when every
 // caller waiting for it has gone: one impatient caller cannot fail the rest.
+// The last caller to leave waits until the cancelled work has returned.
 type flight struct {
 	mu    sync.Mutex
 	calls map[string]*flightCall
@@ -51,10 +52,14 @@ func (f *flight) Do(ctx context.Context, key string, fn func(context.Context) (a
 	case <-ctx.Done():
 		f.mu.Lock()
 		c.waiters--
-		if c.waiters == 0 {
-			c.cancel()
-		}
+		last := c.waiters == 0
 		f.mu.Unlock()
+		if last {
+			// Nobody else wants the result: stop the work and wait for it
+			// to unwind, so that the caller's cleanup sees its final state.
+			c.cancel()
+			<-c.done
+		}
 		return nil, ctx.Err()
 	}
 }
