@@ -1,0 +1,72 @@
+// Command berth-shim monitors the containers of one pod: it is their
+// processes' parent, holds their stdio, writes their CRI logs and records
+// their exits. berthd starts it detached; it outlives berthd and exits when
+// berthd shuts it down with no container left.
+//
+//	berth-shim --dir DIR
+//
+// DIR receives shim.sock, shim.pid and the exit files. If fd 3 is open,
+// "ready\n" is written to it once the socket accepts connections.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strconv"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/berth-runtime/berth/internal/shim"
+	"github.com/berth-runtime/berth/internal/shim/server"
+)
+
+func main() {
+	dir := flag.String("dir", "", "the shim's directory")
+	flag.Parse()
+	if *dir == "" {
+		fmt.Fprintln(os.Stderr, "berth-shim: --dir is required")
+		os.Exit(2)
+	}
+	// A monitor is paid per pod: keep the heap small and collect often.
+	debug.SetGCPercent(50)
+	if err := run(*dir); err != nil {
+		logf("fatal: %v", err)
+		os.Exit(1)
+	}
+}
+
+func run(dir string) error {
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		return fmt.Errorf("become subreaper: %w", err)
+	}
+	s, err := server.New(dir, logf)
+	if err != nil {
+		return err
+	}
+	sock := filepath.Join(dir, shim.SocketName)
+	os.Remove(sock)
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, shim.PidName), []byte(strconv.Itoa(os.Getpid())), 0o600); err != nil {
+		return err
+	}
+	if ready := os.NewFile(3, "ready"); ready != nil {
+		ready.Write([]byte("ready\n"))
+		ready.Close()
+	}
+	err = s.Serve(l)
+	os.Remove(sock)
+	os.Remove(filepath.Join(dir, shim.PidName))
+	return err
+}
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "%s berth-shim[%d]: %s\n", time.Now().UTC().Format(time.RFC3339Nano), os.Getpid(), fmt.Sprintf(format, args...))
+}

@@ -1,0 +1,218 @@
+package shim
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/berth-runtime/berth/internal/errdefs"
+)
+
+// Client talks to one berth-shim. Each call uses its own connection, so
+// calls never wait behind each other (a Wait can block for days).
+type Client struct {
+	Dir string
+}
+
+// ErrShimGone is returned when the shim's socket does not answer.
+var ErrShimGone = errors.New("shim is not running")
+
+// Spawn starts a berth-shim for dir, detached from berthd (its own session,
+// so it survives berthd), and waits until it serves.
+func Spawn(binary, dir string) (*Client, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	logFile, err := os.OpenFile(filepath.Join(dir, LogName), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	defer logFile.Close()
+	readyR, readyW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	defer readyR.Close()
+	cmd := exec.Command(binary, "--dir", dir)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.ExtraFiles = []*os.File{readyW}
+	cmd.Env = append(os.Environ(), "GOMAXPROCS=2", "GODEBUG=madvdontneed=1")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		readyW.Close()
+		return nil, fmt.Errorf("start berth-shim: %w", err)
+	}
+	readyW.Close()
+	// berthd reaps the shim if it exits while berthd lives; after a berthd
+	// restart, init does.
+	go cmd.Wait()
+	readyR.SetReadDeadline(time.Now().Add(10 * time.Second))
+	line, err := bufio.NewReader(readyR).ReadString('\n')
+	if err != nil || line != "ready\n" {
+		cmd.Process.Kill()
+		log, _ := os.ReadFile(filepath.Join(dir, LogName))
+		return nil, fmt.Errorf("berth-shim did not start: %v: %s", err, strings.TrimSpace(string(log)))
+	}
+	return &Client{Dir: dir}, nil
+}
+
+// Pid returns the shim's PID from its pid file.
+func (c *Client) Pid() (int, error) {
+	data, err := os.ReadFile(filepath.Join(c.Dir, PidName))
+	if err != nil {
+		return 0, err
+	}
+	return strconv.Atoi(strings.TrimSpace(string(data)))
+}
+
+// Alive tells whether the shim answers on its socket.
+func (c *Client) Alive() bool {
+	conn, err := net.DialTimeout("unix", filepath.Join(c.Dir, SocketName), time.Second)
+	if err != nil {
+		return false
+	}
+	conn.Close()
+	return true
+}
+
+func (c *Client) call(ctx context.Context, req *Request) (*Response, error) {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "unix", filepath.Join(c.Dir, SocketName))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrShimGone, err)
+	}
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Now()) })
+	defer stop()
+	data, err := json.Marshal(req)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := conn.Write(append(data, '\n')); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrShimGone, err)
+	}
+	line, err := bufio.NewReaderSize(conn, 64<<10).ReadBytes('\n')
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("%w: %v", ErrShimGone, err)
+	}
+	var resp Response
+	if err := json.Unmarshal(line, &resp); err != nil {
+		return nil, fmt.Errorf("shim answer: %w", err)
+	}
+	if resp.Err != "" {
+		return nil, responseError(&resp)
+	}
+	return &resp, nil
+}
+
+func responseError(r *Response) error {
+	class := map[string]error{
+		CodeNotFound: errdefs.ErrNotFound, CodeAlreadyExists: errdefs.ErrAlreadyExists,
+		CodeFailedPrecondition: errdefs.ErrFailedPrecondition, CodeInvalidArgument: errdefs.ErrInvalidArgument,
+	}[r.Code]
+	if class == nil {
+		return errors.New(r.Err)
+	}
+	return fmt.Errorf("%s: %w", r.Err, class)
+}
+
+// Create creates a container from an OCI bundle; it does not start it.
+func (c *Client) Create(ctx context.Context, id string, req *CreateRequest) (*State, error) {
+	resp, err := c.call(ctx, &Request{Op: OpCreate, ID: id, Create: req})
+	if err != nil {
+		return nil, err
+	}
+	return resp.State, nil
+}
+
+// Start starts a created container.
+func (c *Client) Start(ctx context.Context, id string) error {
+	_, err := c.call(ctx, &Request{Op: OpStart, ID: id})
+	return err
+}
+
+// Kill sends sig to the container's process.
+func (c *Client) Kill(ctx context.Context, id string, sig syscall.Signal) error {
+	_, err := c.call(ctx, &Request{Op: OpKill, ID: id, Signal: int(sig)})
+	return err
+}
+
+// Delete removes the container from the runtime, killing it if it runs.
+func (c *Client) Delete(ctx context.Context, id string) (*State, error) {
+	resp, err := c.call(ctx, &Request{Op: OpDelete, ID: id})
+	if err != nil {
+		return nil, err
+	}
+	return resp.State, nil
+}
+
+// State returns what the shim knows of the container.
+func (c *Client) State(ctx context.Context, id string) (*State, error) {
+	resp, err := c.call(ctx, &Request{Op: OpState, ID: id})
+	if err != nil {
+		return nil, err
+	}
+	return resp.State, nil
+}
+
+// List returns the state of every container of the shim.
+func (c *Client) List(ctx context.Context) ([]State, error) {
+	resp, err := c.call(ctx, &Request{Op: OpList})
+	if err != nil {
+		return nil, err
+	}
+	return resp.States, nil
+}
+
+// Wait blocks until the container exits (or ctx ends).
+func (c *Client) Wait(ctx context.Context, id string) (*State, error) {
+	resp, err := c.call(ctx, &Request{Op: OpWait, ID: id})
+	if err != nil {
+		return nil, err
+	}
+	return resp.State, nil
+}
+
+// Exec runs a process (OCI runtime-spec JSON) in the container.
+func (c *Client) Exec(ctx context.Context, id string, req *ExecRequest) (*ExecResult, error) {
+	resp, err := c.call(ctx, &Request{Op: OpExec, ID: id, Exec: req})
+	if err != nil {
+		return nil, err
+	}
+	return resp.Exec, nil
+}
+
+// ReopenLog makes the shim reopen the container's log file.
+func (c *Client) ReopenLog(ctx context.Context, id string) error {
+	_, err := c.call(ctx, &Request{Op: OpReopen, ID: id})
+	return err
+}
+
+// Shutdown asks the shim to exit once it holds no container.
+func (c *Client) Shutdown(ctx context.Context) error {
+	_, err := c.call(ctx, &Request{Op: OpShutdown})
+	return err
+}
+
+// ReadExitFile returns the exit the shim recorded for id, if any.
+func (c *Client) ReadExitFile(id string) (*State, error) {
+	data, err := os.ReadFile(filepath.Join(c.Dir, ExitFileName(id)))
+	if err != nil {
+		return nil, err
+	}
+	var st State
+	return &st, json.Unmarshal(data, &st)
+}

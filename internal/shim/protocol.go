@@ -1,0 +1,115 @@
+// Package shim is the protocol between berthd and berth-shim, and berthd's
+// client for it. The protocol is one JSON request and one JSON response per
+// line on a unix socket connection; no gRPC, so the shim stays small.
+//
+// One berth-shim runs per pod and monitors all its containers. It is the
+// parent (subreaper) of their processes, holds their stdio, writes their
+// CRI logs and records their exits durably, and it outlives berthd.
+package shim
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Operations.
+const (
+	OpCreate   = "create"
+	OpStart    = "start"
+	OpKill     = "kill"
+	OpDelete   = "delete"
+	OpState    = "state"
+	OpList     = "list"
+	OpWait     = "wait"
+	OpExec     = "exec"
+	OpReopen   = "reopen"
+	OpShutdown = "shutdown"
+)
+
+// Error codes carried across the socket, so berthd can restore error classes.
+const (
+	CodeNotFound           = "not_found"
+	CodeAlreadyExists      = "already_exists"
+	CodeFailedPrecondition = "failed_precondition"
+	CodeInvalidArgument    = "invalid_argument"
+)
+
+// Request is one call to the shim.
+type Request struct {
+	Op     string         `json:"op"`
+	ID     string         `json:"id,omitempty"`
+	Create *CreateRequest `json:"create,omitempty"`
+	Signal int            `json:"signal,omitempty"`
+	Exec   *ExecRequest   `json:"exec,omitempty"`
+}
+
+// CreateRequest describes a container for the shim to create with the OCI
+// runtime from an OCI bundle.
+type CreateRequest struct {
+	Bundle      string `json:"bundle"`
+	Runtime     string `json:"runtime"`     // OCI runtime binary (runc, crun)
+	RuntimeRoot string `json:"runtimeRoot"` // the runtime's --root
+	LogPath     string `json:"logPath,omitempty"`
+	Terminal    bool   `json:"terminal,omitempty"`
+	Stdin       bool   `json:"stdin,omitempty"`
+	StdinOnce   bool   `json:"stdinOnce,omitempty"`
+	// CgroupPath is the container's cgroup (relative to the hierarchy
+	// roots), read at exit to tell an OOM kill.
+	CgroupPath string `json:"cgroupPath,omitempty"`
+}
+
+// ExecRequest runs a process in a running container and collects its output.
+type ExecRequest struct {
+	Process json.RawMessage `json:"process"` // an OCI runtime-spec Process
+	Timeout time.Duration   `json:"timeout,omitempty"`
+	// MaxOutput caps each of stdout and stderr.
+	MaxOutput int `json:"maxOutput,omitempty"`
+}
+
+// Response answers one Request.
+type Response struct {
+	Err    string      `json:"err,omitempty"`
+	Code   string      `json:"code,omitempty"`
+	State  *State      `json:"state,omitempty"`
+	States []State     `json:"states,omitempty"`
+	Exec   *ExecResult `json:"exec,omitempty"`
+}
+
+// Container statuses.
+const (
+	StatusCreated = "created"
+	StatusRunning = "running"
+	StatusExited  = "exited"
+)
+
+// State is what the shim knows of a container.
+type State struct {
+	ID        string    `json:"id"`
+	Pid       int       `json:"pid,omitempty"`
+	Status    string    `json:"status"`
+	StartedAt time.Time `json:"startedAt,omitempty"`
+	ExitCode  int32     `json:"exitCode"`
+	ExitedAt  time.Time `json:"exitedAt,omitempty"`
+	OOMKilled bool      `json:"oomKilled,omitempty"`
+	// Message explains an abnormal exit (e.g. the runtime failed to start it).
+	Message string `json:"message,omitempty"`
+}
+
+// ExecResult is the outcome of an ExecRequest.
+type ExecResult struct {
+	Stdout   []byte `json:"stdout,omitempty"`
+	Stderr   []byte `json:"stderr,omitempty"`
+	ExitCode int32  `json:"exitCode"`
+	TimedOut bool   `json:"timedOut,omitempty"`
+}
+
+// Files in the shim's directory.
+const (
+	SocketName = "shim.sock"
+	PidName    = "shim.pid"
+	LogName    = "shim.log"
+)
+
+// ExitFileName is where the shim records a container's exit (JSON State),
+// durably, for a berthd that was down when it happened.
+func ExitFileName(id string) string { return id + ".exit" }

@@ -1,0 +1,380 @@
+package server
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/berth-runtime/berth/internal/shim"
+)
+
+// logDrainTimeout bounds how long an exit waits for the last output: a
+// process the container forked may keep its stdout open forever.
+const logDrainTimeout = 2 * time.Second
+
+// container is one container the shim monitors.
+type container struct {
+	id  string
+	req shim.CreateRequest
+	log *criLog
+
+	mu     sync.Mutex
+	state  shim.State
+	stdin  *os.File // our end of the container's stdin, when it has one
+	exited chan struct{}
+}
+
+func (c *container) snapshot() shim.State {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state
+}
+
+// stdio is what the container's process gets as fds 0-2, and our ends.
+type stdio struct {
+	child   []*os.File // given to the runtime, closed by us after create
+	readers map[string]*os.File
+	stdin   *os.File
+	console *consoleSocket
+}
+
+func (s *stdio) closeChild() {
+	for _, f := range s.child {
+		if f != nil {
+			f.Close()
+		}
+	}
+}
+
+func (s *stdio) closeAll() {
+	s.closeChild()
+	for _, f := range s.readers {
+		f.Close()
+	}
+	if s.stdin != nil {
+		s.stdin.Close()
+	}
+	if s.console != nil {
+		s.console.close()
+	}
+}
+
+func (s *Server) create(id string, req *shim.CreateRequest) *shim.Response {
+	if id == "" || req == nil || req.Bundle == "" || req.Runtime == "" {
+		return failure(shim.CodeInvalidArgument, fmt.Errorf("create needs an id, a bundle and a runtime"))
+	}
+	s.mu.Lock()
+	if _, ok := s.containers[id]; ok {
+		s.mu.Unlock()
+		return failure(shim.CodeAlreadyExists, fmt.Errorf("container %s already exists in shim", id))
+	}
+	if s.shutdown {
+		s.mu.Unlock()
+		return failure(shim.CodeFailedPrecondition, fmt.Errorf("shim is shutting down"))
+	}
+	c := &container{id: id, req: *req, exited: make(chan struct{}),
+		state: shim.State{ID: id, Status: shim.StatusCreated}}
+	s.containers[id] = c // reserve the id while the runtime works
+	s.mu.Unlock()
+
+	if err := s.createContainer(c); err != nil {
+		s.mu.Lock()
+		delete(s.containers, id)
+		s.mu.Unlock()
+		return failure("", err)
+	}
+	st := c.snapshot()
+	return &shim.Response{State: &st}
+}
+
+func (s *Server) createContainer(c *container) error {
+	log, err := openCRILog(c.req.LogPath)
+	if err != nil {
+		return fmt.Errorf("open log %s: %w", c.req.LogPath, err)
+	}
+	c.log = log
+	io, err := s.newStdio(c.req)
+	if err != nil {
+		log.close()
+		return err
+	}
+	pid, err := s.runtimeCreate(c, io)
+	if err != nil {
+		io.closeAll()
+		log.close()
+		return err
+	}
+	io.closeChild()
+	c.mu.Lock()
+	c.state.Pid = pid
+	c.stdin = io.stdin
+	c.mu.Unlock()
+	copiers := &sync.WaitGroup{}
+	if io.console != nil {
+		master, err := io.console.receive(10 * time.Second)
+		if err != nil {
+			s.run(nil, append(runtimeArgs(c.req.Runtime, c.req.RuntimeRoot, "delete"), "--force", c.id)...)
+			io.closeAll()
+			log.close()
+			return fmt.Errorf("receive console: %w", err)
+		}
+		io.console.close()
+		io.readers["stdout"] = master
+		if c.req.Stdin {
+			c.mu.Lock()
+			c.stdin = master
+			c.mu.Unlock()
+		}
+	}
+	for stream, r := range io.readers {
+		copiers.Add(1)
+		go func() {
+			defer copiers.Done()
+			log.copyStream(stream, r)
+			if !(io.console != nil && c.req.Stdin) {
+				r.Close()
+			}
+		}()
+	}
+	go s.monitor(c, s.reaper.watch(pid), copiers)
+	return nil
+}
+
+func (s *Server) newStdio(req shim.CreateRequest) (*stdio, error) {
+	io := &stdio{readers: map[string]*os.File{}}
+	if req.Terminal {
+		cs, err := newConsoleSocket()
+		if err != nil {
+			return nil, err
+		}
+		io.console = cs
+		io.child = []*os.File{nil, nil, nil} // the runtime wires the pty itself
+		return io, nil
+	}
+	io.child = make([]*os.File, 3)
+	if req.Stdin {
+		r, w, err := os.Pipe()
+		if err != nil {
+			return nil, err
+		}
+		io.child[0], io.stdin = r, w
+	}
+	for i, stream := range []string{"stdout", "stderr"} {
+		r, w, err := os.Pipe()
+		if err != nil {
+			io.closeAll()
+			return nil, err
+		}
+		io.child[i+1], io.readers[stream] = w, r
+	}
+	return io, nil
+}
+
+// runtimeCreate runs `runtime create` and returns the container's PID.
+func (s *Server) runtimeCreate(c *container, io *stdio) (int, error) {
+	pidFile := filepath.Join(c.req.Bundle, "init.pid")
+	logFile := filepath.Join(c.req.Bundle, "runtime.log")
+	argv := []string{c.req.Runtime, "--root", c.req.RuntimeRoot, "--log", logFile, "--log-format", "json",
+		"create", "--bundle", c.req.Bundle, "--pid-file", pidFile}
+	if io.console != nil {
+		argv = append(argv, "--console-socket", io.console.path)
+	}
+	argv = append(argv, c.id)
+	files := make([]*os.File, 3)
+	for i, f := range io.child {
+		if f == nil {
+			f = s.devNull
+		}
+		files[i] = f
+	}
+	_, wait, err := s.reaper.start(argv, files)
+	if err != nil {
+		return 0, fmt.Errorf("start %s: %w", c.req.Runtime, err)
+	}
+	if ws := <-wait; ws.ExitStatus() != 0 || ws.Signaled() {
+		return 0, fmt.Errorf("%s create: %s", filepath.Base(c.req.Runtime), lastRuntimeError(logFile, ws))
+	}
+	data, err := os.ReadFile(pidFile)
+	if err != nil {
+		return 0, fmt.Errorf("read pid file: %w", err)
+	}
+	return strconv.Atoi(strings.TrimSpace(string(data)))
+}
+
+// lastRuntimeError reads the last error runc or crun wrote to its JSON log.
+func lastRuntimeError(logFile string, ws syscall.WaitStatus) string {
+	data, _ := os.ReadFile(logFile)
+	msg := ""
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var entry struct{ Level, Msg string }
+		if json.Unmarshal([]byte(line), &entry) == nil && (entry.Level == "error" || entry.Level == "fatal") {
+			msg = entry.Msg
+		}
+	}
+	if msg == "" {
+		msg = fmt.Sprintf("exit status %d", ws.ExitStatus())
+	}
+	return msg
+}
+
+// monitor waits for the container's process to end, lets its output drain,
+// and records the exit durably before anyone is told.
+func (s *Server) monitor(c *container, wait <-chan syscall.WaitStatus, copiers *sync.WaitGroup) {
+	ws := <-wait
+	exitedAt := time.Now().UTC()
+	drained := make(chan struct{})
+	go func() { copiers.Wait(); close(drained) }()
+	select {
+	case <-drained:
+	case <-time.After(logDrainTimeout):
+	}
+	oom := oomKilled(c.req.CgroupPath)
+	c.mu.Lock()
+	c.state.Status = shim.StatusExited
+	c.state.ExitCode = exitCode(ws)
+	c.state.ExitedAt = exitedAt
+	c.state.OOMKilled = oom
+	st := c.state
+	if c.stdin != nil {
+		c.stdin.Close()
+		c.stdin = nil
+	}
+	c.mu.Unlock()
+	if err := writeFileSync(s.exitFile(c.id), st); err != nil {
+		s.logf("record exit of %s: %v", c.id, err)
+	}
+	close(c.exited)
+}
+
+func (c *container) start(s *Server) error {
+	c.mu.Lock()
+	status := c.state.Status
+	c.mu.Unlock()
+	if status != shim.StatusCreated {
+		return precondition("container %s is %s, not created", c.id, status)
+	}
+	if err := s.run(nil, append(runtimeArgs(c.req.Runtime, c.req.RuntimeRoot, "start"), c.id)...); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	if c.state.Status == shim.StatusCreated {
+		c.state.Status = shim.StatusRunning
+	}
+	c.state.StartedAt = time.Now().UTC()
+	c.mu.Unlock()
+	return nil
+}
+
+func (c *container) kill(sig int) error {
+	c.mu.Lock()
+	pid, status := c.state.Pid, c.state.Status
+	c.mu.Unlock()
+	if status == shim.StatusExited || pid <= 0 {
+		return nil
+	}
+	if sig == 0 {
+		sig = int(unix.SIGKILL)
+	}
+	if err := unix.Kill(pid, unix.Signal(sig)); err != nil && err != unix.ESRCH {
+		return fmt.Errorf("signal %d to %s: %w", sig, c.id, err)
+	}
+	return nil
+}
+
+// delete removes the container from the runtime (killing it if needed)
+// and forgets it.
+func (s *Server) delete(c *container) *shim.Response {
+	if err := s.run(nil, append(runtimeArgs(c.req.Runtime, c.req.RuntimeRoot, "delete"), "--force", c.id)...); err != nil {
+		if !strings.Contains(err.Error(), "not exist") && !strings.Contains(err.Error(), "not found") {
+			return failure("", err)
+		}
+	}
+	select {
+	case <-c.exited:
+	case <-time.After(10 * time.Second):
+		return failure("", fmt.Errorf("container %s did not exit after delete", c.id))
+	}
+	c.log.close()
+	os.Remove(s.exitFile(c.id))
+	s.mu.Lock()
+	delete(s.containers, c.id)
+	s.maybeExitLocked()
+	s.mu.Unlock()
+	st := c.snapshot()
+	return &shim.Response{State: &st}
+}
+
+// wait answers when the container has exited, or gives up when the caller
+// hangs up.
+func (c *container) wait(conn net.Conn) *shim.Response {
+	gone := make(chan struct{})
+	go func() {
+		var b [1]byte
+		conn.Read(b[:]) // returns when the client closes the connection
+		close(gone)
+	}()
+	select {
+	case <-c.exited:
+		st := c.snapshot()
+		return &shim.Response{State: &st}
+	case <-gone:
+		return &shim.Response{Err: "caller went away"}
+	}
+}
+
+// oomKilled tells whether the kernel's OOM killer struck in the cgroup
+// (cgroup v2 memory.events, else v1 memory.oom_control).
+func oomKilled(cgroup string) bool {
+	if cgroup == "" {
+		return false
+	}
+	for _, f := range []string{
+		filepath.Join("/sys/fs/cgroup", cgroup, "memory.events"),
+		filepath.Join("/sys/fs/cgroup/unified", cgroup, "memory.events"),
+		filepath.Join("/sys/fs/cgroup/memory", cgroup, "memory.oom_control"),
+	} {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			if v, ok := strings.CutPrefix(line, "oom_kill "); ok && strings.TrimSpace(v) != "0" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// writeFileSync writes v as JSON to path atomically and durably.
+func writeFileSync(path string, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return os.Rename(tmp, path)
+}

@@ -1,0 +1,119 @@
+package server
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/berth-runtime/berth/internal/shim"
+)
+
+// defaultMaxOutput caps each stream of an ExecSync, as the kubelet does.
+const defaultMaxOutput = 16 << 20
+
+// exec runs a process in the container and collects its output. The
+// process is killed at the timeout; none outlives the call.
+func (c *container) exec(s *Server, req *shim.ExecRequest) (*shim.ExecResult, error) {
+	if req == nil || len(req.Process) == 0 {
+		return nil, precondition("exec needs a process")
+	}
+	if st := c.snapshot(); st.Status != shim.StatusRunning {
+		return nil, precondition("container %s is %s, not running", c.id, st.Status)
+	}
+	dir, err := os.MkdirTemp(c.req.Bundle, "exec-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	procFile, pidFile := filepath.Join(dir, "process.json"), filepath.Join(dir, "pid")
+	if err := os.WriteFile(procFile, req.Process, 0o600); err != nil {
+		return nil, err
+	}
+	limit := req.MaxOutput
+	if limit <= 0 {
+		limit = defaultMaxOutput
+	}
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		outR.Close()
+		outW.Close()
+		return nil, err
+	}
+	argv := append(runtimeArgs(c.req.Runtime, c.req.RuntimeRoot, "exec"), "--process", procFile, "--pid-file", pidFile, c.id)
+	_, wait, err := s.reaper.start(argv, []*os.File{s.devNull, outW, errW})
+	outW.Close()
+	errW.Close()
+	if err != nil {
+		outR.Close()
+		errR.Close()
+		return nil, err
+	}
+	var stdout, stderr capped
+	stdout.limit, stderr.limit = limit, limit
+	var copies sync.WaitGroup
+	copies.Add(2)
+	go func() { defer copies.Done(); io.Copy(&stdout, outR); outR.Close() }()
+	go func() { defer copies.Done(); io.Copy(&stderr, errR); errR.Close() }()
+
+	res := &shim.ExecResult{}
+	var timeout <-chan time.Time
+	if req.Timeout > 0 {
+		t := time.NewTimer(req.Timeout)
+		defer t.Stop()
+		timeout = t.C
+	}
+	select {
+	case ws := <-wait:
+		res.ExitCode = exitCode(ws)
+	case <-timeout:
+		res.TimedOut = true
+		killExec(pidFile)
+		<-wait
+		res.ExitCode = -1
+	}
+	copies.Wait()
+	res.Stdout, res.Stderr = stdout.Bytes(), stderr.Bytes()
+	if res.ExitCode != 0 && !res.TimedOut && len(res.Stdout) == 0 && strings.Contains(string(res.Stderr), "exec failed") {
+		return nil, fmt.Errorf("exec in %s: %s", c.id, strings.TrimSpace(string(res.Stderr)))
+	}
+	return res, nil
+}
+
+// killExec kills the exec'd process; runc exec then returns.
+func killExec(pidFile string) {
+	for i := 0; i < 50; i++ {
+		if data, err := os.ReadFile(pidFile); err == nil {
+			if pid, err := strconv.Atoi(strings.TrimSpace(string(data))); err == nil {
+				unix.Kill(pid, unix.SIGKILL)
+				return
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// capped keeps the first limit bytes written and discards the rest, so a
+// chatty process cannot block on a full pipe.
+type capped struct {
+	bytes.Buffer
+	limit int
+}
+
+func (c *capped) Write(p []byte) (int, error) {
+	if room := c.limit - c.Len(); room > 0 {
+		c.Buffer.Write(p[:min(room, len(p))])
+	}
+	return len(p), nil
+}

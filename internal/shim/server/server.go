@@ -1,0 +1,193 @@
+package server
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/berth-runtime/berth/internal/shim"
+)
+
+// Server is one berth-shim: the monitor of one pod's containers.
+type Server struct {
+	dir     string
+	reaper  *reaper
+	devNull *os.File
+	logf    func(format string, args ...any)
+
+	mu         sync.Mutex
+	containers map[string]*container
+	shutdown   bool
+	done       chan struct{}
+}
+
+// New prepares a shim serving from dir (its socket, exit files and log).
+func New(dir string, logf func(string, ...any)) (*Server, error) {
+	devNull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{dir: dir, reaper: newReaper(), devNull: devNull, logf: logf,
+		containers: map[string]*container{}, done: make(chan struct{})}
+	return s, nil
+}
+
+// Serve answers requests on l until a shutdown request finds no container
+// left. It returns when the shim should exit.
+func (s *Server) Serve(l net.Listener) error {
+	go func() {
+		<-s.done
+		l.Close()
+	}()
+	for {
+		conn, err := l.Accept()
+		if err != nil {
+			select {
+			case <-s.done:
+				return nil
+			default:
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			return err
+		}
+		go s.handle(conn)
+	}
+}
+
+// Done is closed when the shim has been asked to shut down and is empty.
+func (s *Server) Done() <-chan struct{} { return s.done }
+
+func (s *Server) handle(conn net.Conn) {
+	defer conn.Close()
+	r := bufio.NewReader(conn)
+	enc := json.NewEncoder(conn)
+	for {
+		line, err := r.ReadBytes('\n')
+		if err != nil {
+			return
+		}
+		var req shim.Request
+		var resp *shim.Response
+		if err := json.Unmarshal(line, &req); err != nil {
+			resp = failure(shim.CodeInvalidArgument, fmt.Errorf("bad request: %w", err))
+		} else {
+			resp = s.dispatch(&req, conn)
+		}
+		if enc.Encode(resp) != nil {
+			return
+		}
+	}
+}
+
+func (s *Server) dispatch(req *shim.Request, conn net.Conn) *shim.Response {
+	switch req.Op {
+	case shim.OpCreate:
+		return s.create(req.ID, req.Create)
+	case shim.OpList:
+		return s.list()
+	case shim.OpShutdown:
+		return s.requestShutdown()
+	}
+	c, resp := s.lookup(req.ID)
+	if resp != nil {
+		return resp
+	}
+	switch req.Op {
+	case shim.OpStart:
+		return result(c.start(s))
+	case shim.OpKill:
+		return result(c.kill(req.Signal))
+	case shim.OpDelete:
+		return s.delete(c)
+	case shim.OpState:
+		st := c.snapshot()
+		return &shim.Response{State: &st}
+	case shim.OpWait:
+		return c.wait(conn)
+	case shim.OpExec:
+		res, err := c.exec(s, req.Exec)
+		if err != nil {
+			return failure(shim.CodeFailedPrecondition, err)
+		}
+		return &shim.Response{Exec: res}
+	case shim.OpReopen:
+		return result(c.log.reopen())
+	}
+	return failure(shim.CodeInvalidArgument, fmt.Errorf("unknown op %q", req.Op))
+}
+
+func (s *Server) lookup(id string) (*container, *shim.Response) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.containers[id]
+	if !ok {
+		return nil, failure(shim.CodeNotFound, fmt.Errorf("container %s not found in shim", id))
+	}
+	return c, nil
+}
+
+func (s *Server) list() *shim.Response {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	resp := &shim.Response{States: []shim.State{}}
+	for _, c := range s.containers {
+		resp.States = append(resp.States, c.snapshot())
+	}
+	return resp
+}
+
+func (s *Server) requestShutdown() *shim.Response {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.shutdown = true
+	s.maybeExitLocked()
+	return &shim.Response{}
+}
+
+// maybeExitLocked ends the shim once it was asked to and holds nothing.
+func (s *Server) maybeExitLocked() {
+	if s.shutdown && len(s.containers) == 0 {
+		select {
+		case <-s.done:
+		default:
+			close(s.done)
+		}
+	}
+}
+
+func (s *Server) exitFile(id string) string { return filepath.Join(s.dir, shim.ExitFileName(id)) }
+
+func result(err error) *shim.Response {
+	if err != nil {
+		return failure("", err)
+	}
+	return &shim.Response{}
+}
+
+func failure(code string, err error) *shim.Response {
+	var ce *codedError
+	if errors.As(err, &ce) {
+		code = ce.code
+	}
+	return &shim.Response{Err: err.Error(), Code: code}
+}
+
+// codedError carries a protocol error code.
+type codedError struct {
+	code string
+	err  error
+}
+
+func (e *codedError) Error() string { return e.err.Error() }
+func (e *codedError) Unwrap() error { return e.err }
+
+func precondition(format string, args ...any) error {
+	return &codedError{code: shim.CodeFailedPrecondition, err: fmt.Errorf(format, args...)}
+}
