@@ -3,9 +3,9 @@
 // their exits. berthd starts it detached; it outlives berthd and exits when
 // berthd shuts it down with no container left.
 //
-//	berth-shim --dir DIR
+//	berth-shim --dir DIR --socket PATH
 //
-// DIR receives shim.sock, shim.pid and the exit files. If fd 3 is open,
+// DIR receives shim.pid and the exit files; PATH is the socket. If fd 3 is open,
 // "ready\n" is written to it once the socket accepts connections.
 package main
 
@@ -27,20 +27,21 @@ import (
 
 func main() {
 	dir := flag.String("dir", "", "the shim's directory")
+	socket := flag.String("socket", "", "the socket to serve on")
 	flag.Parse()
-	if *dir == "" {
-		fmt.Fprintln(os.Stderr, "berth-shim: --dir is required")
+	if *dir == "" || *socket == "" {
+		fmt.Fprintln(os.Stderr, "berth-shim: --dir and --socket are required")
 		os.Exit(2)
 	}
 	// A monitor is paid per pod: keep the heap small and collect often.
 	debug.SetGCPercent(50)
-	if err := run(*dir); err != nil {
+	if err := run(*dir, *socket); err != nil {
 		logf("fatal: %v", err)
 		os.Exit(1)
 	}
 }
 
-func run(dir string) error {
+func run(dir, sock string) error {
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 		return fmt.Errorf("become subreaper: %w", err)
 	}
@@ -48,7 +49,6 @@ func run(dir string) error {
 	if err != nil {
 		return err
 	}
-	sock := filepath.Join(dir, shim.SocketName)
 	os.Remove(sock)
 	l, err := net.Listen("unix", sock)
 	if err != nil {

@@ -29,8 +29,24 @@ type Config struct {
 	// ShutdownTimeout bounds how long in-flight calls may finish on SIGTERM.
 	ShutdownTimeout Duration `toml:"shutdown_timeout"`
 
+	Runtime  Runtime  `toml:"runtime"`
 	Image    Image    `toml:"image"`
 	Registry Registry `toml:"registry"`
+}
+
+// Runtime configures how containers run.
+type Runtime struct {
+	DefaultHandler   string             `toml:"default_handler"`
+	Shim             string             `toml:"shim"`
+	ClampOOMScoreAdj bool               `toml:"clamp_oom_score_adj"`
+	ShmSize          int64              `toml:"shm_size"`
+	Handlers         map[string]Handler `toml:"handlers"`
+}
+
+// Handler is one OCI runtime (runc, crun) a pod can select.
+type Handler struct {
+	Path string `toml:"path"`
+	Root string `toml:"root"`
 }
 
 // Image configures pulling and storing images.

@@ -16,6 +16,9 @@ func TestDefaultIsValid(t *testing.T) {
 	if c.Listen != "/run/berth/berth.sock" || c.Root != "/var/lib/berth" || c.State != "/run/berth" {
 		t.Fatalf("unexpected default paths: %+v", c)
 	}
+	if len(c.Runtime.Handlers) != 2 || c.Runtime.Handlers["runc"].Path != "runc" || c.Runtime.DefaultHandler != "runc" {
+		t.Fatalf("runtime handlers: %+v", c.Runtime)
+	}
 	if c.ShutdownTimeout.Duration != 10*time.Second || c.Image.MaxConcurrentDownloads != 3 {
 		t.Fatalf("unexpected defaults: %+v", c)
 	}
@@ -84,5 +87,15 @@ func TestInvalidValuesAreNamed(t *testing.T) {
 func TestBadDurationFailsLoad(t *testing.T) {
 	if _, err := Load(writeConfig(t, `shutdown_timeout = "soon"`)); err == nil {
 		t.Fatal("want an error for an unparsable duration")
+	}
+}
+
+func TestContribExampleIsValid(t *testing.T) {
+	c, err := Load("../../contrib/berth.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
 	}
 }

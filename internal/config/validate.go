@@ -31,6 +31,20 @@ func (c *Config) Validate() error {
 	if n := c.Image.MaxConcurrentDownloads; n < 1 || n > 64 {
 		bad("image.max_concurrent_downloads", "must be between 1 and 64, got %d", n)
 	}
+	if _, ok := c.Runtime.Handlers[c.Runtime.DefaultHandler]; !ok {
+		bad("runtime.default_handler", "%q is not in runtime.handlers", c.Runtime.DefaultHandler)
+	}
+	for name, h := range c.Runtime.Handlers {
+		if h.Path == "" {
+			bad("runtime.handlers."+name+".path", "must name the runtime binary")
+		}
+		if h.Root != "" && !filepath.IsAbs(h.Root) {
+			bad("runtime.handlers."+name+".root", "must be an absolute path, got %q", h.Root)
+		}
+	}
+	if c.Runtime.ShmSize < 1<<20 {
+		bad("runtime.shm_size", "must be at least 1 MiB, got %d", c.Runtime.ShmSize)
+	}
 	seen := map[string]bool{}
 	for i, h := range c.Registry.Hosts {
 		key := fmt.Sprintf("registry.hosts[%d]", i)

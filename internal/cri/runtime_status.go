@@ -15,5 +15,15 @@ func (s *Server) Status(context.Context, *runtime.StatusRequest) (*runtime.Statu
 			Reason:  "NetworkPluginNotReady",
 			Message: "berth: pod networking is not implemented yet",
 		},
-	}}}, nil
+	}}, RuntimeHandlers: s.runtimeHandlers()}, nil
+}
+
+// runtimeHandlers lists the handlers; "" is the default one, as the
+// kubelet looks it up.
+func (s *Server) runtimeHandlers() []*runtime.RuntimeHandler {
+	out := []*runtime.RuntimeHandler{{Name: "", Features: &runtime.RuntimeHandlerFeatures{}}}
+	for _, h := range s.handlers {
+		out = append(out, &runtime.RuntimeHandler{Name: h, Features: &runtime.RuntimeHandlerFeatures{}})
+	}
+	return out
 }

@@ -7,7 +7,9 @@ import (
 	"google.golang.org/grpc"
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
 
+	"github.com/berth-runtime/berth/internal/container"
 	"github.com/berth-runtime/berth/internal/image"
+	"github.com/berth-runtime/berth/internal/pod"
 )
 
 // Names reported by Version.
@@ -25,12 +27,16 @@ type Server struct {
 	runtime.UnimplementedRuntimeServiceServer
 	runtime.UnimplementedImageServiceServer
 
-	images *image.Service
+	images     *image.Service
+	pods       *pod.Manager
+	containers *container.Manager
+	handlers   []string
 }
 
-// NewServer wires the CRI edge to the image service.
-func NewServer(images *image.Service) *Server {
-	return &Server{images: images}
+// NewServer wires the CRI edge to the domain services. handlers are the
+// runtime handler names Status reports.
+func NewServer(images *image.Service, pods *pod.Manager, containers *container.Manager, handlers []string) *Server {
+	return &Server{images: images, pods: pods, containers: containers, handlers: handlers}
 }
 
 // Register adds both CRI services, and berth's progress stream, to g.

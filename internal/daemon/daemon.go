@@ -58,12 +58,16 @@ func New(cfg *config.Config) (_ *Daemon, err error) {
 	if err != nil {
 		return nil, err
 	}
+	pods, containers, handlers, err := d.runtimeParts(images)
+	if err != nil {
+		return nil, err
+	}
 	d.grpc = grpc.NewServer(
 		grpc.ChainUnaryInterceptor(cri.UnaryInterceptor),
 		grpc.ChainStreamInterceptor(cri.StreamInterceptor),
 		grpc.MaxRecvMsgSize(16<<20), grpc.MaxSendMsgSize(32<<20),
 	)
-	cri.NewServer(images).Register(d.grpc)
+	cri.NewServer(images, pods, containers, handlers).Register(d.grpc)
 	if d.listener, err = listenUnix(cfg.Listen); err != nil {
 		return nil, err
 	}

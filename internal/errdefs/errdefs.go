@@ -23,6 +23,7 @@ var (
 	ErrResourceExhausted  = errors.New("resource exhausted")
 	ErrNotImplemented     = errors.New("not implemented")
 	ErrDataLoss           = errors.New("data loss")
+	ErrDeadlineExceeded   = errors.New("deadline exceeded")
 )
 
 // InvalidArgument returns an ErrInvalidArgument with a formatted message.

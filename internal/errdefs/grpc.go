@@ -22,6 +22,7 @@ var classCodes = []struct {
 	{ErrResourceExhausted, codes.ResourceExhausted},
 	{ErrNotImplemented, codes.Unimplemented},
 	{ErrDataLoss, codes.DataLoss},
+	{ErrDeadlineExceeded, codes.DeadlineExceeded},
 	{context.Canceled, codes.Canceled},
 	{context.DeadlineExceeded, codes.DeadlineExceeded},
 }

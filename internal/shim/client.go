@@ -21,7 +21,8 @@ import (
 // Client talks to one berth-shim. Each call uses its own connection, so
 // calls never wait behind each other (a Wait can block for days).
 type Client struct {
-	Dir string
+	Dir    string // exit files, pid file, log
+	Socket string // kept apart: unix socket paths are limited to 108 bytes
 }
 
 // ErrShimGone is returned when the shim's socket does not answer.
@@ -29,7 +30,13 @@ var ErrShimGone = errors.New("shim is not running")
 
 // Spawn starts a berth-shim for dir, detached from berthd (its own session,
 // so it survives berthd), and waits until it serves.
-func Spawn(binary, dir string) (*Client, error) {
+func Spawn(binary, dir, socket string) (*Client, error) {
+	if len(socket) >= 108 {
+		return nil, fmt.Errorf("shim socket path %q is too long for a unix socket", socket)
+	}
+	if err := os.MkdirAll(filepath.Dir(socket), 0o700); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
@@ -43,7 +50,7 @@ func Spawn(binary, dir string) (*Client, error) {
 		return nil, err
 	}
 	defer readyR.Close()
-	cmd := exec.Command(binary, "--dir", dir)
+	cmd := exec.Command(binary, "--dir", dir, "--socket", socket)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.ExtraFiles = []*os.File{readyW}
 	cmd.Env = append(os.Environ(), "GOMAXPROCS=2", "GODEBUG=madvdontneed=1")
@@ -63,7 +70,7 @@ func Spawn(binary, dir string) (*Client, error) {
 		log, _ := os.ReadFile(filepath.Join(dir, LogName))
 		return nil, fmt.Errorf("berth-shim did not start: %v: %s", err, strings.TrimSpace(string(log)))
 	}
-	return &Client{Dir: dir}, nil
+	return &Client{Dir: dir, Socket: socket}, nil
 }
 
 // Pid returns the shim's PID from its pid file.
@@ -77,7 +84,7 @@ func (c *Client) Pid() (int, error) {
 
 // Alive tells whether the shim answers on its socket.
 func (c *Client) Alive() bool {
-	conn, err := net.DialTimeout("unix", filepath.Join(c.Dir, SocketName), time.Second)
+	conn, err := net.DialTimeout("unix", c.Socket, time.Second)
 	if err != nil {
 		return false
 	}
@@ -87,7 +94,7 @@ func (c *Client) Alive() bool {
 
 func (c *Client) call(ctx context.Context, req *Request) (*Response, error) {
 	var d net.Dialer
-	conn, err := d.DialContext(ctx, "unix", filepath.Join(c.Dir, SocketName))
+	conn, err := d.DialContext(ctx, "unix", c.Socket)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrShimGone, err)
 	}

@@ -105,7 +105,6 @@ type ExecResult struct {
 
 // Files in the shim's directory.
 const (
-	SocketName = "shim.sock"
 	PidName    = "shim.pid"
 	LogName    = "shim.log"
 )

@@ -16,10 +16,12 @@ type Bucket string
 
 // The collections berth keeps.
 const (
-	Images Bucket = "images"
+	Images     Bucket = "images"
+	Sandboxes  Bucket = "sandboxes"
+	Containers Bucket = "containers"
 )
 
-var buckets = []Bucket{Images}
+var buckets = []Bucket{Images, Sandboxes, Containers}
 
 // DB is berth's metadata database.
 type DB struct{ bolt *bolt.DB }

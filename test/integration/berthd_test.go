@@ -48,8 +48,10 @@ func startBerthd(t testing.TB, extraConfig string) *berthd {
 	}
 	b.start(cfg)
 	t.Cleanup(func() {
+		b.removeAllPods()
 		b.Stop()
 		b.assertNoTempFiles()
+		b.assertNoLeaks()
 		os.RemoveAll(dir)
 	})
 	return b
@@ -87,7 +89,8 @@ func (b *berthd) start(cfg string) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	b.conn, err = grpc.NewClient("unix://"+b.Socket, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	b.conn, err = grpc.NewClient("unix://"+b.Socket, grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(32<<20)))
 	if err != nil {
 		t.Fatal(err)
 	}

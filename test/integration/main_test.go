@@ -31,7 +31,7 @@ func run(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	berthdBin, berthBin = filepath.Join(dir, "berthd"), filepath.Join(dir, "berth")
-	build := exec.Command("go", "build", "-o", dir+"/", "github.com/berth-runtime/berth/cmd/berthd", "github.com/berth-runtime/berth/cmd/berth")
+	build := exec.Command("go", "build", "-o", dir+"/", "github.com/berth-runtime/berth/cmd/berthd", "github.com/berth-runtime/berth/cmd/berth", "github.com/berth-runtime/berth/cmd/berth-shim")
 	build.Stdout, build.Stderr = os.Stdout, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "build berth binaries:", err)

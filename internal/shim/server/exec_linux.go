@@ -105,15 +105,19 @@ func killExec(pidFile string) {
 }
 
 // capped keeps the first limit bytes written and discards the rest, so a
-// chatty process cannot block on a full pipe.
+// chatty process cannot block on a full pipe. (No embedded Buffer: its
+// ReadFrom would let io.Copy bypass the cap.)
 type capped struct {
-	bytes.Buffer
+	buf   bytes.Buffer
 	limit int
 }
 
 func (c *capped) Write(p []byte) (int, error) {
-	if room := c.limit - c.Len(); room > 0 {
-		c.Buffer.Write(p[:min(room, len(p))])
+	if room := c.limit - c.buf.Len(); room > 0 {
+		c.buf.Write(p[:min(room, len(p))])
 	}
 	return len(p), nil
 }
+
+// Bytes is what was kept.
+func (c *capped) Bytes() []byte { return c.buf.Bytes() }

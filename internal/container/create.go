@@ -1,0 +1,292 @@
+package container
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	imagespec "github.com/opencontainers/image-spec/specs-go/v1"
+	"google.golang.org/protobuf/proto"
+	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
+
+	"github.com/berth-runtime/berth/internal/errdefs"
+	"github.com/berth-runtime/berth/internal/image"
+	"github.com/berth-runtime/berth/internal/ocispec"
+	"github.com/berth-runtime/berth/internal/pod"
+	"github.com/berth-runtime/berth/internal/shim"
+	"github.com/berth-runtime/berth/internal/store"
+)
+
+// creation carries one CreateContainer through its steps.
+type creation struct {
+	c       *Container
+	cfg     *runtime.ContainerConfig
+	pod     *pod.Sandbox
+	image   *image.Record
+	imgCfg  imagespec.ImageConfig
+	runtime Runtime
+}
+
+// Create makes a container in a ready pod, from an image already pulled.
+// Each step registers its undo; a failure undoes every earlier step.
+func (m *Manager) Create(ctx context.Context, podID string, cfg *runtime.ContainerConfig) (_ *Container, err error) {
+	cr, err := m.prepare(podID, cfg)
+	if err != nil {
+		return nil, err
+	}
+	unlock := m.locks.Lock(cr.pod.ID) // containers of one pod are created one at a time
+	defer unlock()
+	var undo []func()
+	defer func() {
+		if err != nil {
+			for i := len(undo) - 1; i >= 0; i-- {
+				undo[i]()
+			}
+		}
+	}()
+	steps := []struct {
+		name string
+		do   func(context.Context, *creation) (func(), error)
+	}{
+		{"name", m.reserveName},
+		{"dirs", m.makeDirs},
+		{"layers", m.retainLayers},
+		{"rootfs", m.mountRootfs},
+		{"spec", m.writeSpec},
+		{"shim", m.shimCreate},
+		{"record", m.record},
+	}
+	for _, step := range steps {
+		u, err := step.do(ctx, cr)
+		if u != nil {
+			undo = append(undo, u)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("create container %q in pod %s (%s): %w", cfg.GetMetadata().GetName(), cr.pod.ID, step.name, err)
+		}
+		if m.failAfter != nil {
+			if err := m.failAfter(step.name); err != nil {
+				return nil, err
+			}
+		}
+	}
+	go m.watch(cr.c.ID)
+	return cr.c.clone(), nil
+}
+
+// prepare validates the request and resolves its pod and image.
+func (m *Manager) prepare(podID string, cfg *runtime.ContainerConfig) (*creation, error) {
+	switch {
+	case podID == "":
+		return nil, errdefs.InvalidArgument("pod sandbox ID is required")
+	case cfg == nil || cfg.GetMetadata() == nil:
+		return nil, errdefs.InvalidArgument("container config with metadata is required")
+	case cfg.GetMetadata().GetName() == "":
+		return nil, errdefs.InvalidArgument("container name is required")
+	case cfg.GetImage().GetImage() == "":
+		return nil, errdefs.InvalidArgument("container %q: image is required", cfg.GetMetadata().GetName())
+	}
+	p, err := m.opts.Pods.Get(podID)
+	if err != nil {
+		return nil, err
+	}
+	if p.State != pod.StateReady {
+		return nil, errdefs.FailedPrecondition("pod sandbox %s is not ready", p.ID)
+	}
+	img, err := m.opts.Images.Get(cfg.GetImage().GetImage())
+	if err != nil {
+		return nil, err
+	}
+	rawCfg, err := m.opts.Images.Config(img)
+	if err != nil {
+		return nil, err
+	}
+	var ic imagespec.Image
+	if err := json.Unmarshal(rawCfg, &ic); err != nil {
+		return nil, fmt.Errorf("image %s config: %w", img.ID, err)
+	}
+	rt, err := m.runtime(p.Handler)
+	if err != nil {
+		return nil, err
+	}
+	id := newID()
+	logPath, err := logPath(p.Config().GetLogDirectory(), cfg.GetLogPath())
+	if err != nil {
+		return nil, err
+	}
+	c := &Container{
+		ID: id, PodID: p.ID, State: StateCreated, CreatedAt: time.Now().UTC(),
+		ImageID: img.ID.String(), ImageName: cfg.GetImage().GetImage(), ImageRef: imageRef(img),
+		Layers: img.ChainIDs(), StopSignal: ic.Config.StopSignal, LogPath: logPath,
+		Bundle: filepath.Join(m.opts.StateDir, id), DataDir: filepath.Join(m.opts.RootDir, id),
+		Cgroup: strings.TrimSuffix(p.Cgroup, "/") + "/" + id, Handler: p.Handler, config: cfg,
+	}
+	if c.ConfigProto, err = proto.Marshal(cfg); err != nil {
+		return nil, err
+	}
+	return &creation{c: c, cfg: cfg, pod: p, image: img, imgCfg: ic.Config, runtime: rt}, nil
+}
+
+func imageRef(r *image.Record) string {
+	if len(r.RepoDigests) > 0 {
+		return r.RepoDigests[0]
+	}
+	return r.ID.String()
+}
+
+// logPath joins the pod's log directory and the container's log path,
+// which must stay inside it.
+func logPath(dir, rel string) (string, error) {
+	if rel == "" || dir == "" {
+		return "", nil
+	}
+	if filepath.IsAbs(rel) {
+		return "", errdefs.InvalidArgument("log path %q must be relative to the pod's log directory", rel)
+	}
+	full := filepath.Join(dir, rel)
+	if !strings.HasPrefix(full, filepath.Clean(dir)+"/") {
+		return "", errdefs.InvalidArgument("log path %q leaves the pod's log directory %s", rel, dir)
+	}
+	return full, nil
+}
+
+func (m *Manager) reserveName(_ context.Context, cr *creation) (func(), error) {
+	key := NameKey(cr.cfg.GetMetadata(), cr.pod.Config().GetMetadata())
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if holder, ok := m.names[key]; ok {
+		return nil, errdefs.AlreadyExists("container name %q is already reserved for container %s", key, holder)
+	}
+	m.names[key] = cr.c.ID
+	return func() {
+		m.mu.Lock()
+		if m.names[key] == cr.c.ID {
+			delete(m.names, key)
+		}
+		m.mu.Unlock()
+	}, nil
+}
+
+func (m *Manager) makeDirs(_ context.Context, cr *creation) (func(), error) {
+	undo := func() {
+		os.RemoveAll(cr.c.Bundle)
+		os.RemoveAll(cr.c.DataDir)
+	}
+	for _, d := range []string{cr.c.Rootfs(), filepath.Join(cr.c.DataDir, "upper"), filepath.Join(cr.c.DataDir, "work")} {
+		if err := os.MkdirAll(d, 0o711); err != nil {
+			undo()
+			return nil, err
+		}
+	}
+	if cr.c.LogPath != "" {
+		if err := os.MkdirAll(filepath.Dir(cr.c.LogPath), 0o755); err != nil {
+			undo()
+			return nil, err
+		}
+	}
+	return undo, nil
+}
+
+func (m *Manager) retainLayers(_ context.Context, cr *creation) (func(), error) {
+	m.opts.Images.Retain(cr.c.Layers)
+	return func() { m.opts.Images.Release(cr.c.Layers) }, nil
+}
+
+func (m *Manager) mountRootfs(_ context.Context, cr *creation) (func(), error) {
+	if err := mountOverlay(m.opts.Images.LayerDirs(cr.image), cr.c.DataDir, cr.c.Rootfs()); err != nil {
+		return nil, err
+	}
+	return func() { unmountRootfs(cr.c.Rootfs()) }, nil
+}
+
+func (m *Manager) writeSpec(_ context.Context, cr *creation) (func(), error) {
+	in, err := m.specInput(cr)
+	if err != nil {
+		return nil, err
+	}
+	spec, err := ocispec.Generate(in)
+	if err != nil {
+		return nil, err
+	}
+	data, err := json.Marshal(spec)
+	if err != nil {
+		return nil, err
+	}
+	return nil, os.WriteFile(filepath.Join(cr.c.Bundle, "config.json"), data, 0o600)
+}
+
+func (m *Manager) specInput(cr *creation) (*ocispec.Input, error) {
+	sc := cr.cfg.GetLinux().GetSecurityContext()
+	user, err := ocispec.ResolveUser(cr.c.Rootfs(), sc, cr.imgCfg.User)
+	if err != nil {
+		return nil, err
+	}
+	devices, err := resolveDevices(cr.cfg.GetDevices())
+	if err != nil {
+		return nil, err
+	}
+	if err := checkMountSources(cr.cfg.GetMounts()); err != nil {
+		return nil, err
+	}
+	profile, err := seccompProfile(sc.GetSeccomp())
+	if err != nil {
+		return nil, err
+	}
+	host := ocispec.Host{MinOOMScoreAdj: m.opts.MinOOMScoreAdj}
+	if sc.GetPrivileged() {
+		host.AllDevices = hostDevices()
+	}
+	p := cr.pod
+	return &ocispec.Input{
+		ID: cr.c.ID, Config: cr.cfg, Sandbox: p.Config(), Image: cr.imgCfg, Rootfs: cr.c.Rootfs(),
+		Pod: ocispec.Pod{ID: p.ID, Hostname: filepath.Join(p.Dir, "hostname"), Hosts: filepath.Join(p.Dir, "hosts"),
+			ResolvConf: filepath.Join(p.Dir, "resolv.conf"), Shm: p.Shm, NetNS: p.NetNS, IPCNS: p.IPCNS, UTSNS: p.UTSNS},
+		CgroupsPath: cr.c.Cgroup, User: user, Devices: devices, SeccompProfile: profile, Host: host,
+		Annotations: map[string]string{
+			"io.kubernetes.cri.container-type": "container",
+			"io.kubernetes.cri.sandbox-id":     p.ID,
+			"io.kubernetes.cri.container-name": cr.cfg.GetMetadata().GetName(),
+		},
+	}, nil
+}
+
+func (m *Manager) shimCreate(ctx context.Context, cr *creation) (func(), error) {
+	client := m.opts.Pods.Shim(cr.pod)
+	_, err := client.Create(ctx, cr.c.ID, &shim.CreateRequest{
+		Bundle: cr.c.Bundle, Runtime: cr.runtime.Path, RuntimeRoot: cr.runtime.Root, LogPath: cr.c.LogPath,
+		Terminal: cr.cfg.GetTty(), Stdin: cr.cfg.GetStdin(), StdinOnce: cr.cfg.GetStdinOnce(), CgroupPath: cr.c.Cgroup,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return func() { client.Delete(context.Background(), cr.c.ID) }, nil
+}
+
+func (m *Manager) record(_ context.Context, cr *creation) (func(), error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.db.Update(func(tx *store.Tx) error { return tx.Put(store.Containers, cr.c.ID, cr.c) }); err != nil {
+		return nil, fmt.Errorf("record container: %w", err)
+	}
+	m.containers[cr.c.ID] = cr.c
+	m.exited[cr.c.ID] = make(chan struct{})
+	return func() {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		m.db.Update(func(tx *store.Tx) error { return tx.Delete(store.Containers, cr.c.ID) })
+		delete(m.containers, cr.c.ID)
+		delete(m.exited, cr.c.ID)
+	}, nil
+}
+
+func newID() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

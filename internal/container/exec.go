@@ -1,0 +1,127 @@
+package container
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"google.golang.org/protobuf/proto"
+	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
+
+	"github.com/berth-runtime/berth/internal/errdefs"
+	"github.com/berth-runtime/berth/internal/ocispec"
+	"github.com/berth-runtime/berth/internal/shim"
+)
+
+// maxExecOutput caps ExecSync output per stream, as the kubelet does.
+const maxExecOutput = 16 << 20
+
+// ExecResult is the outcome of ExecSync.
+type ExecResult struct {
+	Stdout, Stderr []byte
+	ExitCode       int32
+}
+
+// ExecSync runs cmd in a running container with the container's user,
+// environment and capabilities, and returns its output.
+func (m *Manager) ExecSync(ctx context.Context, id string, cmd []string, timeout time.Duration) (*ExecResult, error) {
+	if len(cmd) == 0 {
+		return nil, errdefs.InvalidArgument("exec command is empty")
+	}
+	c, err := m.Get(id)
+	if err != nil {
+		return nil, err
+	}
+	if c.State != StateRunning {
+		return nil, errdefs.FailedPrecondition("container %s is %s, not running", c.ID, c.State)
+	}
+	proc, err := execProcess(c, cmd)
+	if err != nil {
+		return nil, err
+	}
+	client, err := m.shimOf(c)
+	if err != nil {
+		return nil, err
+	}
+	res, err := client.Exec(ctx, c.ID, &shim.ExecRequest{Process: proc, Timeout: timeout, MaxOutput: maxExecOutput})
+	if err != nil {
+		return nil, err
+	}
+	if res.TimedOut {
+		return nil, fmt.Errorf("command %q timed out after %s: %w", cmd, timeout, errdefs.ErrDeadlineExceeded)
+	}
+	return &ExecResult{Stdout: res.Stdout, Stderr: res.Stderr, ExitCode: res.ExitCode}, nil
+}
+
+// execProcess is the container's process with cmd as its arguments.
+func execProcess(c *Container, cmd []string) (json.RawMessage, error) {
+	data, err := os.ReadFile(filepath.Join(c.Bundle, "config.json"))
+	if err != nil {
+		return nil, fmt.Errorf("read spec of %s: %w", c.ID, err)
+	}
+	var spec specs.Spec
+	if err := json.Unmarshal(data, &spec); err != nil {
+		return nil, err
+	}
+	p := *spec.Process
+	p.Args, p.Terminal, p.ConsoleSize = cmd, false, nil
+	return json.Marshal(&p)
+}
+
+// UpdateResources changes a running container's cgroup limits.
+func (m *Manager) UpdateResources(ctx context.Context, id string, r *runtime.LinuxContainerResources) error {
+	c, err := m.Get(id)
+	if err != nil {
+		return err
+	}
+	if c.State == StateExited {
+		return errdefs.FailedPrecondition("container %s has exited", c.ID)
+	}
+	res, err := ocispec.Resources(r)
+	if err != nil {
+		return err
+	}
+	rt, err := m.runtime(c.Handler)
+	if err != nil {
+		return err
+	}
+	data, err := json.Marshal(res)
+	if err != nil {
+		return err
+	}
+	cmd := exec.CommandContext(ctx, rt.Path, "--root", rt.Root, "update", "--resources", "-", c.ID)
+	cmd.Stdin = bytesReader(data)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("update resources of %s: %v: %s", c.ID, err, out)
+	}
+	return m.update(c.ID, func(c *Container) {
+		cfg := proto.Clone(c.Config()).(*runtime.ContainerConfig)
+		c.config = cfg
+		if cfg.Linux == nil {
+			cfg.Linux = &runtime.LinuxContainerConfig{}
+		}
+		cfg.Linux.Resources = r
+		c.ConfigProto = marshalConfig(cfg, c.ConfigProto)
+	})
+}
+
+// ReopenLog makes the shim reopen the container's log file.
+func (m *Manager) ReopenLog(ctx context.Context, id string) error {
+	c, err := m.Get(id)
+	if err != nil {
+		return err
+	}
+	if c.State != StateRunning {
+		return errdefs.FailedPrecondition("container %s is not running", c.ID)
+	}
+	client, err := m.shimOf(c)
+	if err != nil {
+		return err
+	}
+	return client.ReopenLog(ctx, c.ID)
+}

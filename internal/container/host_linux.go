@@ -1,0 +1,129 @@
+package container
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
+
+	"github.com/berth-runtime/berth/internal/errdefs"
+)
+
+// MinOOMScoreAdj is the lowest oom_score_adj this process can hand to its
+// children: -1000 with CAP_SYS_RESOURCE, else its own value.
+func MinOOMScoreAdj() int {
+	if hasCapSysResource() {
+		return -1000
+	}
+	data, err := os.ReadFile("/proc/self/oom_score_adj")
+	if err != nil {
+		return 0
+	}
+	v, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil {
+		return 0
+	}
+	return v
+}
+
+func hasCapSysResource() bool {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "CapEff:"); ok {
+			caps, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+			return err == nil && caps&(1<<unix.CAP_SYS_RESOURCE) != 0
+		}
+	}
+	return false
+}
+
+// resolveDevices turns CRI device requests into spec devices.
+func resolveDevices(devs []*runtime.Device) ([]specs.LinuxDevice, error) {
+	var out []specs.LinuxDevice
+	for _, d := range devs {
+		dev, err := deviceAt(d.GetHostPath(), d.GetContainerPath())
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, dev)
+	}
+	return out, nil
+}
+
+func deviceAt(hostPath, containerPath string) (specs.LinuxDevice, error) {
+	var st unix.Stat_t
+	if err := unix.Stat(hostPath, &st); err != nil {
+		return specs.LinuxDevice{}, errdefs.InvalidArgument("device %q: %v", hostPath, err)
+	}
+	var typ string
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFCHR:
+		typ = "c"
+	case unix.S_IFBLK:
+		typ = "b"
+	default:
+		return specs.LinuxDevice{}, errdefs.InvalidArgument("%q is not a device", hostPath)
+	}
+	mode := os.FileMode(st.Mode & 0o777)
+	uid, gid := st.Uid, st.Gid
+	if containerPath == "" {
+		containerPath = hostPath
+	}
+	return specs.LinuxDevice{Path: containerPath, Type: typ, Major: int64(unix.Major(st.Rdev)), Minor: int64(unix.Minor(st.Rdev)),
+		FileMode: &mode, UID: &uid, GID: &gid}, nil
+}
+
+// hostDevices lists the host's devices for privileged containers.
+func hostDevices() []specs.LinuxDevice {
+	var out []specs.LinuxDevice
+	filepath.WalkDir("/dev", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if d.IsDir() && (p == "/dev/pts" || p == "/dev/shm" || p == "/dev/mqueue") {
+			return filepath.SkipDir
+		}
+		if d.Type()&(fs.ModeDevice|fs.ModeCharDevice) == 0 || p == "/dev/console" {
+			return nil
+		}
+		if dev, err := deviceAt(p, p); err == nil {
+			out = append(out, dev)
+		}
+		return nil
+	})
+	return out
+}
+
+// checkMountSources requires every bind mount's source to exist.
+func checkMountSources(mounts []*runtime.Mount) error {
+	for _, m := range mounts {
+		if _, err := os.Stat(m.GetHostPath()); err != nil {
+			return errdefs.InvalidArgument("mount source %q for %q: %v", m.GetHostPath(), m.GetContainerPath(), err)
+		}
+	}
+	return nil
+}
+
+// seccompProfile reads a Localhost profile file.
+func seccompProfile(p *runtime.SecurityProfile) ([]byte, error) {
+	if p.GetProfileType() != runtime.SecurityProfile_Localhost || p == nil {
+		return nil, nil
+	}
+	ref := strings.TrimPrefix(p.GetLocalhostRef(), "localhost/")
+	if !filepath.IsAbs(ref) {
+		return nil, errdefs.InvalidArgument("seccomp localhost profile %q must be an absolute path", p.GetLocalhostRef())
+	}
+	data, err := os.ReadFile(ref)
+	if err != nil {
+		return nil, errdefs.InvalidArgument("seccomp profile: %v", err)
+	}
+	return data, nil
+}

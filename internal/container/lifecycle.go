@@ -1,0 +1,208 @@
+package container
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/berth-runtime/berth/internal/errdefs"
+	"github.com/berth-runtime/berth/internal/shim"
+	"github.com/berth-runtime/berth/internal/store"
+)
+
+// killWait bounds the wait for a SIGKILLed container to be reaped.
+const killWait = 10 * time.Second
+
+// Start starts a created container. A failed start leaves the container
+// exited with reason StartError, as the kubelet expects.
+func (m *Manager) Start(ctx context.Context, id string) error {
+	c, err := m.Get(id)
+	if err != nil {
+		return err
+	}
+	unlock := m.locks.Lock(c.ID)
+	defer unlock()
+	if c, err = m.Get(c.ID); err != nil {
+		return err
+	}
+	if c.State != StateCreated {
+		return errdefs.FailedPrecondition("container %s is %s, not created", c.ID, c.State)
+	}
+	client, err := m.shimOf(c)
+	if err != nil {
+		return err
+	}
+	if err := client.Start(ctx, c.ID); err != nil {
+		m.update(c.ID, func(c *Container) {
+			c.State, c.Reason, c.Message, c.FinishedAt, c.ExitCode = StateExited, ReasonStartError, err.Error(), time.Now().UTC(), 128
+		})
+		return fmt.Errorf("start container %s: %w", c.ID, err)
+	}
+	st, _ := client.State(ctx, c.ID)
+	return m.update(c.ID, func(c *Container) {
+		if c.State == StateCreated {
+			c.State = StateRunning
+		}
+		c.StartedAt = time.Now().UTC()
+		if st != nil {
+			c.Pid = st.Pid
+			if !st.StartedAt.IsZero() {
+				c.StartedAt = st.StartedAt
+			}
+		}
+	})
+}
+
+// Stop sends the stop signal, waits up to timeout, then kills. Stopping a
+// container that is not running succeeds.
+func (m *Manager) Stop(ctx context.Context, id string, timeout time.Duration) error {
+	c, err := m.Get(id)
+	if err != nil {
+		return err
+	}
+	unlock := m.locks.Lock(c.ID)
+	defer unlock()
+	return m.stop(ctx, c, timeout)
+}
+
+func (m *Manager) stop(ctx context.Context, c *Container, timeout time.Duration) error {
+	if c.State == StateExited {
+		return nil
+	}
+	client, err := m.shimOf(c)
+	if err != nil {
+		return err
+	}
+	exited := m.exitedChan(c.ID)
+	if c.State == StateRunning && timeout > 0 {
+		if err := client.Kill(ctx, c.ID, stopSignal(c.StopSignal)); err != nil && !errors.Is(err, shim.ErrShimGone) {
+			return err
+		}
+		select {
+		case <-exited:
+			return nil
+		case <-time.After(timeout):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	if err := client.Kill(ctx, c.ID, unix.SIGKILL); err != nil && !errors.Is(err, shim.ErrShimGone) {
+		return err
+	}
+	if c.State == StateCreated {
+		return nil // never started: its process waits in the runtime; Remove deletes it
+	}
+	select {
+	case <-exited:
+		return nil
+	case <-time.After(killWait):
+		return fmt.Errorf("container %s did not exit after SIGKILL", c.ID)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Remove deletes a container in any state, killing it if it runs.
+// Removing an unknown container succeeds.
+func (m *Manager) Remove(ctx context.Context, id string) error {
+	c, err := m.Get(id)
+	if errdefs.Is(err, errdefs.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	unlock := m.locks.Lock(c.ID)
+	defer unlock()
+	return m.remove(ctx, c)
+}
+
+func (m *Manager) remove(ctx context.Context, c *Container) error {
+	if client, err := m.shimOf(c); err == nil {
+		if _, err := client.Delete(ctx, c.ID); err != nil && !errdefs.Is(err, errdefs.ErrNotFound) && !errors.Is(err, shim.ErrShimGone) {
+			return fmt.Errorf("delete container %s: %w", c.ID, err)
+		}
+	}
+	if err := unmountRootfs(c.Rootfs()); err != nil {
+		return err
+	}
+	if err := os.RemoveAll(c.Bundle); err != nil {
+		return err
+	}
+	if err := os.RemoveAll(c.DataDir); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	if err := m.db.Update(func(tx *store.Tx) error { return tx.Delete(store.Containers, c.ID) }); err != nil {
+		m.mu.Unlock()
+		return fmt.Errorf("remove container record %s: %w", c.ID, err)
+	}
+	delete(m.containers, c.ID)
+	delete(m.exited, c.ID)
+	for k, v := range m.names {
+		if v == c.ID {
+			delete(m.names, k)
+		}
+	}
+	m.mu.Unlock()
+	m.locks.Forget(c.ID)
+	m.opts.Images.Release(c.Layers)
+	return nil
+}
+
+// StopAll kills every container of a pod at once (StopPodSandbox).
+func (m *Manager) StopAll(ctx context.Context, podID string) error {
+	return m.eachInPod(podID, func(c *Container) error { return m.stop(ctx, c, 0) })
+}
+
+// RemoveAll removes every container of a pod (RemovePodSandbox).
+func (m *Manager) RemoveAll(ctx context.Context, podID string) error {
+	return m.eachInPod(podID, func(c *Container) error { return m.remove(ctx, c) })
+}
+
+func (m *Manager) eachInPod(podID string, fn func(*Container) error) error {
+	var errs []error
+	for _, id := range m.inPod(podID) {
+		unlock := m.locks.Lock(id)
+		c, err := m.Get(id)
+		if err == nil {
+			err = fn(c)
+		}
+		unlock()
+		if err != nil && !errdefs.Is(err, errdefs.ErrNotFound) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (m *Manager) shimOf(c *Container) (*shim.Client, error) {
+	p, err := m.opts.Pods.Get(c.PodID)
+	if err != nil {
+		return nil, err
+	}
+	return m.opts.Pods.Shim(p), nil
+}
+
+// stopSignal parses an image's StopSignal ("SIGQUIT", "QUIT", "3").
+func stopSignal(s string) syscall.Signal {
+	if s == "" {
+		return unix.SIGTERM
+	}
+	if sig := unix.SignalNum(s); sig != 0 {
+		return sig
+	}
+	if sig := unix.SignalNum("SIG" + s); sig != 0 {
+		return sig
+	}
+	var n int
+	if _, err := fmt.Sscanf(s, "%d", &n); err == nil && n > 0 && n < 65 {
+		return syscall.Signal(n)
+	}
+	return unix.SIGTERM
+}

@@ -1,0 +1,168 @@
+package container
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	digest "github.com/opencontainers/go-digest"
+
+	"github.com/berth-runtime/berth/internal/errdefs"
+	"github.com/berth-runtime/berth/internal/keylock"
+	"github.com/berth-runtime/berth/internal/image"
+	"github.com/berth-runtime/berth/internal/pod"
+	"github.com/berth-runtime/berth/internal/shim"
+	"github.com/berth-runtime/berth/internal/store"
+)
+
+// Pods is what containers need of the pod manager.
+type Pods interface {
+	Get(id string) (*pod.Sandbox, error)
+	Shim(s *pod.Sandbox) *shim.Client
+}
+
+// Images is what containers need of the image service.
+type Images interface {
+	Get(spec string) (*image.Record, error)
+	Config(r *image.Record) ([]byte, error)
+	LayerDirs(r *image.Record) []string
+	Retain(keys []digest.Digest)
+	Release(keys []digest.Digest)
+}
+
+// Runtime is an OCI runtime handler: its binary and --root.
+type Runtime struct {
+	Path string
+	Root string
+}
+
+// Options configures the container manager.
+type Options struct {
+	StateDir string // <state>/containers/<id>: bundles
+	RootDir  string // <root>/containers/<id>: writable layers
+	DB       *store.DB
+	Pods     Pods
+	Images   Images
+	Runtimes map[string]Runtime
+	// MinOOMScoreAdj is the lowest oom_score_adj the host lets berth set.
+	MinOOMScoreAdj int
+}
+
+// Manager runs containers. Reads come from memory; every change is
+// written to the store first.
+type Manager struct {
+	opts Options
+	db   *store.DB
+
+	mu         sync.RWMutex
+	containers map[string]*Container
+	names      map[string]string // NameKey -> ID
+	exited     map[string]chan struct{}
+	locks      keylock.Map
+
+	// failAfter, when set (tests only), fails Create after the named step.
+	failAfter func(step string) error
+}
+
+// NewManager loads the recorded containers.
+func NewManager(o Options) (*Manager, error) {
+	m := &Manager{opts: o, db: o.DB, containers: map[string]*Container{}, names: map[string]string{}, exited: map[string]chan struct{}{}}
+	err := store.LoadAll(o.DB, store.Containers, func(_ string, c *Container) {
+		m.containers[c.ID] = c
+		ch := make(chan struct{})
+		if c.State == StateExited {
+			close(ch)
+		}
+		m.exited[c.ID] = ch
+		if p, err := o.Pods.Get(c.PodID); err == nil {
+			m.names[NameKey(c.Config().GetMetadata(), p.Config().GetMetadata())] = c.ID
+		}
+		o.Images.Retain(c.Layers)
+	})
+	return m, err
+}
+
+// Get returns a container by full ID or unique ID prefix.
+func (m *Manager) Get(id string) (*Container, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	c, err := m.lookup(id)
+	if err != nil {
+		return nil, err
+	}
+	return c.clone(), nil
+}
+
+func (m *Manager) lookup(id string) (*Container, error) {
+	if id == "" {
+		return nil, errdefs.InvalidArgument("container ID is required")
+	}
+	if c, ok := m.containers[id]; ok {
+		return c, nil
+	}
+	var found *Container
+	for cid, c := range m.containers {
+		if strings.HasPrefix(cid, id) {
+			if found != nil {
+				return nil, errdefs.InvalidArgument("container ID prefix %q is ambiguous", id)
+			}
+			found = c
+		}
+	}
+	if found == nil {
+		return nil, errdefs.NotFound("container %q not found", id)
+	}
+	return found, nil
+}
+
+// List returns every container, newest first.
+func (m *Manager) List() []*Container {
+	m.mu.RLock()
+	out := make([]*Container, 0, len(m.containers))
+	for _, c := range m.containers {
+		out = append(out, c.clone())
+	}
+	m.mu.RUnlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].CreatedAt.After(out[j].CreatedAt) })
+	return out
+}
+
+// inPod lists the IDs of a pod's containers.
+func (m *Manager) inPod(podID string) []string {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var ids []string
+	for id, c := range m.containers {
+		if c.PodID == podID {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// update applies fn to the container's record and persists it; nothing
+// changes if persisting fails. A removed container is left alone.
+func (m *Manager) update(id string, fn func(c *Container)) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	cur, ok := m.containers[id]
+	if !ok {
+		return errdefs.NotFound("container %q not found", id)
+	}
+	next := cur.clone()
+	fn(next)
+	if err := m.db.Update(func(tx *store.Tx) error { return tx.Put(store.Containers, id, next) }); err != nil {
+		return fmt.Errorf("record container %s: %w", id, err)
+	}
+	m.containers[id] = next
+	return nil
+}
+
+func (m *Manager) runtime(handler string) (Runtime, error) {
+	r, ok := m.opts.Runtimes[handler]
+	if !ok {
+		return Runtime{}, errdefs.FailedPrecondition("runtime handler %q is not configured", handler)
+	}
+	return r, nil
+}

@@ -1,0 +1,75 @@
+package container
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/berth-runtime/berth/internal/shim"
+)
+
+// watch waits for the container's exit through its shim and records it.
+func (m *Manager) watch(id string) {
+	c, err := m.Get(id)
+	if err != nil {
+		return
+	}
+	p, err := m.opts.Pods.Get(c.PodID)
+	if err != nil {
+		return
+	}
+	client := m.opts.Pods.Shim(p)
+	st, err := client.Wait(context.Background(), id)
+	switch {
+	case err == nil:
+		m.recordExit(id, st)
+	case errors.Is(err, shim.ErrShimGone):
+		// The shim died: the container cannot be running any more.
+		m.recordExit(id, &shim.State{ExitCode: 255, ExitedAt: time.Now().UTC(), Message: "berth-shim exited: " + err.Error()})
+	default:
+		slog.Warn("wait for container", "id", id, "err", err)
+	}
+}
+
+// recordExit marks the container exited with what the shim saw.
+func (m *Manager) recordExit(id string, st *shim.State) {
+	err := m.update(id, func(c *Container) {
+		if c.State == StateExited {
+			return
+		}
+		c.State = StateExited
+		c.ExitCode = st.ExitCode
+		c.FinishedAt = st.ExitedAt
+		if c.Reason == "" {
+			c.Reason = exitReason(st.ExitCode, st.OOMKilled)
+		}
+		if st.Message != "" {
+			c.Reason, c.Message = ReasonUnknown, st.Message
+		}
+	})
+	if err != nil {
+		slog.Debug("record exit", "id", id, "err", err)
+	}
+	m.mu.Lock()
+	if ch, ok := m.exited[id]; ok {
+		select {
+		case <-ch:
+		default:
+			close(ch)
+		}
+	}
+	m.mu.Unlock()
+}
+
+// exitedChan is closed once the container has exited.
+func (m *Manager) exitedChan(id string) <-chan struct{} {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if ch, ok := m.exited[id]; ok {
+		return ch
+	}
+	closed := make(chan struct{})
+	close(closed)
+	return closed
+}

@@ -1,0 +1,50 @@
+package cri
+
+import (
+	"context"
+	"encoding/json"
+
+	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
+
+	"github.com/berth-runtime/berth/internal/pod"
+)
+
+// PodSandboxStatus reports a pod; verbose adds berth's record as JSON.
+func (s *Server) PodSandboxStatus(_ context.Context, req *runtime.PodSandboxStatusRequest) (*runtime.PodSandboxStatusResponse, error) {
+	sb, err := s.pods.Get(req.GetPodSandboxId())
+	if err != nil {
+		return nil, err
+	}
+	resp := &runtime.PodSandboxStatusResponse{Status: sandboxStatus(sb)}
+	if req.GetVerbose() {
+		info, err := json.Marshal(map[string]any{
+			"id": sb.ID, "state": sb.State, "runtimeHandler": sb.Handler, "hostname": sb.Hostname,
+			"cgroup": sb.Cgroup, "netns": sb.NetNS, "ipcns": sb.IPCNS, "utsns": sb.UTSNS, "shm": sb.Shm,
+			"config": sb.Config(),
+		})
+		if err != nil {
+			return nil, err
+		}
+		resp.Info = map[string]string{"info": string(info)}
+	}
+	return resp, nil
+}
+
+func sandboxState(sb *pod.Sandbox) runtime.PodSandboxState {
+	if sb.State == pod.StateReady {
+		return runtime.PodSandboxState_SANDBOX_READY
+	}
+	return runtime.PodSandboxState_SANDBOX_NOTREADY
+}
+
+func sandboxStatus(sb *pod.Sandbox) *runtime.PodSandboxStatus {
+	cfg := sb.Config()
+	return &runtime.PodSandboxStatus{
+		Id: sb.ID, Metadata: cfg.GetMetadata(), State: sandboxState(sb), CreatedAt: sb.CreatedAt.UnixNano(),
+		Network: &runtime.PodSandboxNetworkStatus{},
+		Linux: &runtime.LinuxPodSandboxStatus{Namespaces: &runtime.Namespace{
+			Options: cfg.GetLinux().GetSecurityContext().GetNamespaceOptions(),
+		}},
+		Labels: cfg.GetLabels(), Annotations: cfg.GetAnnotations(), RuntimeHandler: sb.Handler,
+	}
+}

@@ -1,0 +1,81 @@
+package daemon
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+
+	"github.com/berth-runtime/berth/internal/container"
+	"github.com/berth-runtime/berth/internal/image"
+	"github.com/berth-runtime/berth/internal/pod"
+)
+
+// runtimeParts wires the pod and container managers.
+func (d *Daemon) runtimeParts(images *image.Service) (*pod.Manager, *container.Manager, []string, error) {
+	cfg := d.cfg
+	shimBin, err := shimBinary(cfg.Runtime.Shim)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	runtimes := map[string]container.Runtime{}
+	handlers := map[string]bool{}
+	var names []string
+	for name, h := range cfg.Runtime.Handlers {
+		path := h.Path
+		if p, err := exec.LookPath(h.Path); err == nil {
+			path = p
+		} else {
+			slog.Warn("runtime handler binary not found; pods using it will fail", "handler", name, "path", h.Path)
+		}
+		root := h.Root
+		if root == "" {
+			root = filepath.Join(cfg.State, "runtime", name)
+		}
+		runtimes[name] = container.Runtime{Path: path, Root: root}
+		handlers[name] = true
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	pods, err := pod.NewManager(pod.Options{
+		StateDir: cfg.State, DB: d.db, ShimBinary: shimBin, Handlers: handlers,
+		DefaultHandler: cfg.Runtime.DefaultHandler, ShmSize: cfg.Runtime.ShmSize,
+	})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	minAdj := -1000
+	if cfg.Runtime.ClampOOMScoreAdj {
+		minAdj = container.MinOOMScoreAdj()
+	}
+	containers, err := container.NewManager(container.Options{
+		StateDir: filepath.Join(cfg.State, "containers"), RootDir: filepath.Join(cfg.Root, "containers"),
+		DB: d.db, Pods: pods, Images: images, Runtimes: runtimes, MinOOMScoreAdj: minAdj,
+	})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	pods.SetContainers(containers)
+	return pods, containers, names, nil
+}
+
+// shimBinary finds berth-shim: the configured path, else beside berthd,
+// else in $PATH.
+func shimBinary(configured string) (string, error) {
+	if configured != "" {
+		return configured, nil
+	}
+	if self, err := os.Executable(); err == nil {
+		p := filepath.Join(filepath.Dir(self), "berth-shim")
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	p, err := exec.LookPath("berth-shim")
+	if err != nil {
+		return "", fmt.Errorf("berth-shim not found beside berthd nor in $PATH (set runtime.shim)")
+	}
+	return p, nil
+}

@@ -1,0 +1,53 @@
+package pod
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/containerd/cgroups/v3"
+	"github.com/containerd/cgroups/v3/cgroup1"
+	"github.com/containerd/cgroups/v3/cgroup2"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// createCgroup makes the pod's cgroup (cgroupfs layout) on cgroup v1,
+// hybrid or v2 hosts.
+func createCgroup(path string) error {
+	if cgroups.Mode() == cgroups.Unified {
+		_, err := cgroup2.NewManager("/sys/fs/cgroup", path, &cgroup2.Resources{})
+		return err
+	}
+	_, err := cgroup1.New(cgroup1.StaticPath(path), &specs.LinuxResources{})
+	return err
+}
+
+// removeCgroup deletes the pod's cgroup; one already gone is fine.
+func removeCgroup(path string) error {
+	if cgroups.Mode() == cgroups.Unified {
+		m, err := cgroup2.Load(path)
+		if err != nil {
+			return nil
+		}
+		if err := m.Delete(); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("remove cgroup %s: %w", path, err)
+		}
+		return nil
+	}
+	// On a hybrid host runc also makes the path in the cgroup2 mount.
+	if err := os.Remove(filepath.Join("/sys/fs/cgroup/unified", path)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove cgroup %s (unified): %w", path, err)
+	}
+	cg, err := cgroup1.Load(cgroup1.StaticPath(path))
+	if err != nil {
+		if errors.Is(err, cgroup1.ErrCgroupDeleted) || errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		return fmt.Errorf("load cgroup %s: %w", path, err)
+	}
+	if err := cg.Delete(); err != nil {
+		return fmt.Errorf("remove cgroup %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,143 @@
+package pod
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/berth-runtime/berth/internal/errdefs"
+	"github.com/berth-runtime/berth/internal/keylock"
+	"github.com/berth-runtime/berth/internal/shim"
+	"github.com/berth-runtime/berth/internal/store"
+)
+
+// Containers is what the pod manager needs of the container manager: to
+// stop and remove a pod's containers with it.
+type Containers interface {
+	StopAll(ctx context.Context, podID string) error
+	RemoveAll(ctx context.Context, podID string) error
+}
+
+// Options configures the pod manager.
+type Options struct {
+	// StateDir holds pods' volatile files (<state>/pods/<id>).
+	StateDir string
+	DB       *store.DB
+	// ShimBinary is the berth-shim executable.
+	ShimBinary string
+	// Handlers are the runtime handler names pods may select; Default is
+	// used when a pod names none.
+	Handlers       map[string]bool
+	DefaultHandler string
+	ShmSize        int64
+}
+
+// Manager runs pod sandboxes. Reads come from memory; every change is
+// written to the store first.
+type Manager struct {
+	opts       Options
+	db         *store.DB
+	containers Containers
+
+	mu    sync.RWMutex
+	pods  map[string]*Sandbox
+	names map[string]string // NameKey -> ID
+	// busy serialises operations on one pod.
+	locks keylock.Map
+
+	// failAfter, when set (tests only), fails RunPodSandbox after the named step.
+	failAfter func(step string) error
+}
+
+// NewManager loads the recorded pods.
+func NewManager(o Options) (*Manager, error) {
+	m := &Manager{opts: o, db: o.DB, pods: map[string]*Sandbox{}, names: map[string]string{}}
+	err := store.LoadAll(o.DB, store.Sandboxes, func(_ string, s *Sandbox) {
+		m.pods[s.ID] = s
+		m.names[NameKey(s.Config().GetMetadata())] = s.ID
+	})
+	return m, err
+}
+
+// SetContainers wires the container manager (it also needs the pods).
+func (m *Manager) SetContainers(c Containers) { m.containers = c }
+
+// Get returns a pod by full ID or unique ID prefix.
+func (m *Manager) Get(id string) (*Sandbox, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	s, err := m.lookup(id)
+	if err != nil {
+		return nil, err
+	}
+	return s.clone(), nil
+}
+
+func (m *Manager) lookup(id string) (*Sandbox, error) {
+	if id == "" {
+		return nil, errdefs.InvalidArgument("pod sandbox ID is required")
+	}
+	if s, ok := m.pods[id]; ok {
+		return s, nil
+	}
+	var found *Sandbox
+	for pid, s := range m.pods {
+		if strings.HasPrefix(pid, id) {
+			if found != nil {
+				return nil, errdefs.InvalidArgument("pod sandbox ID prefix %q is ambiguous", id)
+			}
+			found = s
+		}
+	}
+	if found == nil {
+		return nil, errdefs.NotFound("pod sandbox %q not found", id)
+	}
+	return found, nil
+}
+
+// List returns every pod, newest first.
+func (m *Manager) List() []*Sandbox {
+	m.mu.RLock()
+	out := make([]*Sandbox, 0, len(m.pods))
+	for _, s := range m.pods {
+		out = append(out, s.clone())
+	}
+	m.mu.RUnlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].CreatedAt.After(out[j].CreatedAt) })
+	return out
+}
+
+// Shim returns the client of the pod's berth-shim.
+func (m *Manager) Shim(s *Sandbox) *shim.Client {
+	return &shim.Client{Dir: s.ShimDir(), Socket: m.shimSocket(s.ID)}
+}
+
+// shimSocket is short on purpose: unix socket paths are limited to 108 bytes.
+func (m *Manager) shimSocket(id string) string {
+	return filepath.Join(m.opts.StateDir, "s", id[:24]+".sock")
+}
+
+// Handler returns the handler name a pod runs with.
+func (m *Manager) handler(name string) (string, error) {
+	if name == "" {
+		return m.opts.DefaultHandler, nil
+	}
+	if !m.opts.Handlers[name] {
+		return "", errdefs.InvalidArgument("unknown runtime handler %q", name)
+	}
+	return name, nil
+}
+
+func (m *Manager) podDir(id string) string { return filepath.Join(m.opts.StateDir, "pods", id) }
+
+// save records s (under m.mu).
+func (m *Manager) save(s *Sandbox) error {
+	if err := m.db.Update(func(tx *store.Tx) error { return tx.Put(store.Sandboxes, s.ID, s) }); err != nil {
+		return fmt.Errorf("record pod %s: %w", s.ID, err)
+	}
+	m.pods[s.ID] = s
+	return nil
+}

@@ -1,0 +1,220 @@
+package pod
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
+
+	"github.com/berth-runtime/berth/internal/errdefs"
+	"github.com/berth-runtime/berth/internal/shim"
+)
+
+// Run creates and starts a pod sandbox. Every step that makes something
+// registers its undo; if a later step fails, the undos run in reverse and
+// nothing of the pod remains.
+func (m *Manager) Run(ctx context.Context, cfg *runtime.PodSandboxConfig, handlerName string) (_ *Sandbox, err error) {
+	if err := validateConfig(cfg); err != nil {
+		return nil, err
+	}
+	handler, err := m.handler(handlerName)
+	if err != nil {
+		return nil, err
+	}
+	s := &Sandbox{ID: newID(), State: StateReady, CreatedAt: time.Now().UTC(), Handler: handler, config: cfg}
+	s.ConfigProto, err = proto.Marshal(cfg)
+	if err != nil {
+		return nil, err
+	}
+	s.Dir = m.podDir(s.ID)
+	s.Hostname = hostname(cfg)
+	release, err := m.reserveName(cfg.GetMetadata(), s.ID)
+	if err != nil {
+		return nil, err
+	}
+	var undo undoStack
+	defer func() {
+		if err != nil {
+			undo.run()
+			release()
+		}
+	}()
+	steps := []struct {
+		name string
+		do   func() (func(), error)
+	}{
+		{"dir", func() (func(), error) { return m.makeDir(s) }},
+		{"namespaces", func() (func(), error) { return m.pinPodNamespaces(s) }},
+		{"files", func() (func(), error) { return nil, writePodFiles(s.Dir, s.Hostname, cfg, s.HostNetwork()) }},
+		{"shm", func() (func(), error) { return m.mountPodShm(s) }},
+		{"cgroup", func() (func(), error) { return m.makeCgroup(s) }},
+		{"shim", func() (func(), error) { return m.startShim(s) }},
+		{"record", func() (func(), error) { return m.record(s) }},
+	}
+	for _, step := range steps {
+		u, err := step.do()
+		if u != nil {
+			undo.push(u)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("run pod %s (%s): %w", s.ID, step.name, err)
+		}
+		if m.failAfter != nil {
+			if err := m.failAfter(step.name); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return s.clone(), nil
+}
+
+func validateConfig(cfg *runtime.PodSandboxConfig) error {
+	md := cfg.GetMetadata()
+	switch {
+	case cfg == nil:
+		return errdefs.InvalidArgument("pod sandbox config is required")
+	case md == nil:
+		return errdefs.InvalidArgument("pod sandbox metadata is required")
+	case md.GetName() == "" || md.GetNamespace() == "" || md.GetUid() == "":
+		return errdefs.InvalidArgument("pod sandbox metadata needs a name, a namespace and a uid (got %q, %q, %q)",
+			md.GetName(), md.GetNamespace(), md.GetUid())
+	}
+	if p := cfg.GetLinux().GetCgroupParent(); p != "" && !filepath.IsAbs(p) {
+		return errdefs.InvalidArgument("cgroup_parent %q must be an absolute cgroupfs path", p)
+	}
+	if d := cfg.GetLogDirectory(); d != "" && !filepath.IsAbs(d) {
+		return errdefs.InvalidArgument("log_directory %q must be absolute", d)
+	}
+	return nil
+}
+
+// reserveName claims the pod's name, or says which pod holds it.
+func (m *Manager) reserveName(md *runtime.PodSandboxMetadata, id string) (func(), error) {
+	key := NameKey(md)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if holder, ok := m.names[key]; ok {
+		return nil, errdefs.AlreadyExists("pod sandbox name %q is already reserved for pod %s", key, holder)
+	}
+	m.names[key] = id
+	return func() {
+		m.mu.Lock()
+		if m.names[key] == id {
+			delete(m.names, key)
+		}
+		m.mu.Unlock()
+	}, nil
+}
+
+func (m *Manager) makeDir(s *Sandbox) (func(), error) {
+	if err := os.MkdirAll(s.Dir, 0o711); err != nil {
+		return nil, err
+	}
+	return func() { os.RemoveAll(s.Dir) }, nil
+}
+
+func (m *Manager) pinPodNamespaces(s *Sandbox) (func(), error) {
+	opts := s.Config().GetLinux().GetSecurityContext().GetNamespaceOptions()
+	var kinds []nsKind
+	if opts.GetNetwork() != runtime.NamespaceMode_NODE {
+		kinds = append(kinds, netNS, utsNS)
+	}
+	if opts.GetIpc() != runtime.NamespaceMode_NODE {
+		kinds = append(kinds, ipcNS)
+	}
+	paths, err := pinNamespaces(filepath.Join(s.Dir, "ns"), kinds, s.Hostname)
+	if err != nil {
+		return nil, err
+	}
+	s.NetNS, s.UTSNS, s.IPCNS = paths["net"], paths["uts"], paths["ipc"]
+	return func() { unpinNamespaces(paths) }, nil
+}
+
+func (m *Manager) mountPodShm(s *Sandbox) (func(), error) {
+	if s.Config().GetLinux().GetSecurityContext().GetNamespaceOptions().GetIpc() == runtime.NamespaceMode_NODE {
+		return nil, nil // host IPC: containers use the host's /dev/shm
+	}
+	path := filepath.Join(s.Dir, "shm")
+	if err := mountShm(path, m.opts.ShmSize); err != nil {
+		return nil, err
+	}
+	s.Shm = path
+	return func() { unmountShm(path) }, nil
+}
+
+func (m *Manager) makeCgroup(s *Sandbox) (func(), error) {
+	if p := s.Config().GetLinux().GetCgroupParent(); p != "" {
+		s.Cgroup = p // the kubelet's pod cgroup: the kubelet owns it
+		return nil, nil
+	}
+	s.Cgroup, s.OwnsCgroup = "/berth/"+s.ID, true
+	if err := createCgroup(s.Cgroup); err != nil {
+		return nil, fmt.Errorf("create cgroup %s: %w", s.Cgroup, err)
+	}
+	return func() { removeCgroup(s.Cgroup) }, nil
+}
+
+func (m *Manager) startShim(s *Sandbox) (func(), error) {
+	c, err := shim.Spawn(m.opts.ShimBinary, s.ShimDir(), m.shimSocket(s.ID))
+	if err != nil {
+		return nil, err
+	}
+	return func() { stopShim(c) }, nil
+}
+
+// stopShim asks the shim to exit, and kills it if it does not answer.
+func stopShim(c *shim.Client) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	pid, _ := c.Pid()
+	if err := c.Shutdown(ctx); err != nil && !errors.Is(err, shim.ErrShimGone) && pid > 0 {
+		if p, err := os.FindProcess(pid); err == nil {
+			p.Kill()
+		}
+	}
+	waitGone(c, pid)
+}
+
+func (m *Manager) record(s *Sandbox) (func(), error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.save(s); err != nil {
+		return nil, err
+	}
+	return func() { m.forget(s) }, nil
+}
+
+func hostname(cfg *runtime.PodSandboxConfig) string {
+	h := cfg.GetHostname()
+	if h == "" {
+		h = cfg.GetMetadata().GetName()
+	}
+	if len(h) > 63 {
+		h = h[:63]
+	}
+	return h
+}
+
+func newID() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// undoStack runs undos in reverse order.
+type undoStack []func()
+
+func (u *undoStack) push(f func()) { *u = append(*u, f) }
+
+func (u undoStack) run() {
+	for i := len(u) - 1; i >= 0; i-- {
+		u[i]()
+	}
+}

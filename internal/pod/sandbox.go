@@ -1,0 +1,73 @@
+// Package pod runs pod sandboxes: their pinned namespaces, files, /dev/shm,
+// cgroup and berth-shim, each step undone if a later one fails.
+package pod
+
+import (
+	"fmt"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
+)
+
+// State is a sandbox's state.
+//
+//	RunPodSandbox --> ready --StopPodSandbox--> notready --RemovePodSandbox--> (gone)
+type State string
+
+// Sandbox states.
+const (
+	StateReady    State = "ready"
+	StateNotReady State = "notready"
+)
+
+// Sandbox is a pod sandbox as berth records it.
+type Sandbox struct {
+	ID        string    `json:"id"`
+	State     State     `json:"state"`
+	CreatedAt time.Time `json:"createdAt"`
+	// ConfigProto is the PodSandboxConfig, protobuf-encoded.
+	ConfigProto []byte `json:"config"`
+	Handler     string `json:"handler"`
+	// Dir holds the pod's volatile files: namespaces, shm, shim.
+	Dir      string `json:"dir"`
+	NetNS    string `json:"netns,omitempty"`
+	IPCNS    string `json:"ipcns,omitempty"`
+	UTSNS    string `json:"utsns,omitempty"`
+	Shm      string `json:"shm,omitempty"`
+	Hostname string `json:"hostname"`
+	// Cgroup is the pod's cgroup; OwnsCgroup when berth made it (no
+	// cgroup_parent was given) and so removes it.
+	Cgroup     string `json:"cgroup"`
+	OwnsCgroup bool   `json:"ownsCgroup,omitempty"`
+
+	config *runtime.PodSandboxConfig
+}
+
+// Config returns the pod's CRI config.
+func (s *Sandbox) Config() *runtime.PodSandboxConfig {
+	if s.config == nil {
+		c := &runtime.PodSandboxConfig{}
+		_ = proto.Unmarshal(s.ConfigProto, c)
+		s.config = c
+	}
+	return s.config
+}
+
+func (s *Sandbox) clone() *Sandbox {
+	c := *s
+	return &c
+}
+
+// NameKey is what makes a pod's name unique on a node.
+func NameKey(m *runtime.PodSandboxMetadata) string {
+	return fmt.Sprintf("%s_%s_%s_%d", m.GetName(), m.GetNamespace(), m.GetUid(), m.GetAttempt())
+}
+
+// HostNetwork tells whether the pod uses the node's network namespace.
+func (s *Sandbox) HostNetwork() bool {
+	return s.Config().GetLinux().GetSecurityContext().GetNamespaceOptions().GetNetwork() == runtime.NamespaceMode_NODE
+}
+
+// ShimDir is where the pod's berth-shim lives.
+func (s *Sandbox) ShimDir() string { return s.Dir + "/shim" }

@@ -1,0 +1,107 @@
+package integration
+
+import (
+	"bufio"
+	"os"
+	"path/filepath"
+	"strings"
+
+	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
+)
+
+// removeAllPods removes whatever pods a test left, through the CRI, so
+// that the leak check below judges RemovePodSandbox.
+func (b *berthd) removeAllPods() {
+	if b.cmd == nil {
+		return
+	}
+	list, err := b.RT.ListPodSandbox(ctxT(b.t), &runtime.ListPodSandboxRequest{})
+	if err != nil {
+		b.t.Errorf("list pods at cleanup: %v", err)
+		return
+	}
+	for _, p := range list.Items {
+		if _, err := b.RT.RemovePodSandbox(ctxT(b.t), &runtime.RemovePodSandboxRequest{PodSandboxId: p.Id}); err != nil {
+			b.t.Errorf("remove pod %s at cleanup: %v", p.Id, err)
+		}
+	}
+}
+
+// assertNoLeaks fails the test if berthd left mounts, shims, cgroups or
+// runtime state behind.
+func (b *berthd) assertNoLeaks() {
+	b.t.Helper()
+	for _, m := range mountsUnder(b.dir) {
+		b.t.Errorf("leaked mount: %s", m)
+	}
+	for _, p := range processesMentioning(b.dir) {
+		b.t.Errorf("leaked process: %s", p)
+	}
+	for _, c := range berthCgroups() {
+		b.t.Errorf("leaked cgroup: %s", c)
+	}
+	for _, rt := range []string{"runc", "crun"} {
+		entries, _ := os.ReadDir(filepath.Join(b.State, "runtime", rt))
+		for _, e := range entries {
+			b.t.Errorf("leaked %s state: %s", rt, e.Name())
+		}
+	}
+	entries, _ := os.ReadDir(filepath.Join(b.State, "pods"))
+	for _, e := range entries {
+		b.t.Errorf("leaked pod dir: %s", e.Name())
+	}
+	entries, _ = os.ReadDir(filepath.Join(b.State, "containers"))
+	for _, e := range entries {
+		b.t.Errorf("leaked container dir: %s", e.Name())
+	}
+}
+
+func mountsUnder(dir string) []string {
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) > 4 && strings.HasPrefix(fields[4], dir) {
+			out = append(out, fields[4])
+		}
+	}
+	return out
+}
+
+func processesMentioning(s string) []string {
+	entries, _ := os.ReadDir("/proc")
+	var out []string
+	for _, e := range entries {
+		if e.Name()[0] < '0' || e.Name()[0] > '9' {
+			continue
+		}
+		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		cl := strings.ReplaceAll(string(cmdline), "\x00", " ")
+		if strings.Contains(cl, s) && !strings.Contains(cl, "berthd ") {
+			out = append(out, e.Name()+": "+cl)
+		}
+	}
+	return out
+}
+
+// berthCgroups lists pod cgroups berth made (/berth/<pod>) that remain.
+func berthCgroups() []string {
+	var out []string
+	for _, root := range []string{"/sys/fs/cgroup/memory/berth", "/sys/fs/cgroup/cpu/berth", "/sys/fs/cgroup/pids/berth", "/sys/fs/cgroup/berth", "/sys/fs/cgroup/unified/berth"} {
+		entries, _ := os.ReadDir(root)
+		for _, e := range entries {
+			if e.IsDir() {
+				out = append(out, filepath.Join(root, e.Name()))
+			}
+		}
+	}
+	return out
+}
