@@ -290,3 +290,14 @@ func newID() string {
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
+
+// explainRuntimeError adds the known cause and cure to runtime failures
+// that are otherwise cryptic.
+func explainRuntimeError(err error) error {
+	if strings.Contains(err.Error(), "cgroups in hybrid mode not supported") {
+		return fmt.Errorf("%w (crun refuses cgroup v1+v2 hybrid hosts whose cgroup2 mount lists the hugetlb "+
+			"controller; binding hugetlb to a v1 hierarchy fixes it: mkdir /sys/fs/cgroup/hugetlb && "+
+			"mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb)", err)
+	}
+	return err
+}

@@ -22,9 +22,13 @@ var DefaultReadonlyPaths = []string{
 	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
 }
 
+// SpecVersion is the runtime-spec version berth writes: one that every
+// runtime it drives knows (Debian's crun 1.8 rejects newer ones).
+const SpecVersion = "1.0.2"
+
 func defaultSpec() *specs.Spec {
 	return &specs.Spec{
-		Version: specs.Version,
+		Version: SpecVersion,
 		Process: &specs.Process{},
 		Mounts: []specs.Mount{
 			{Destination: "/proc", Type: "proc", Source: "proc", Options: []string{"nosuid", "noexec", "nodev"}},

@@ -1,0 +1,169 @@
+package integration
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
+)
+
+// execOut runs cmd in a container and returns its stdout, failing on a
+// non-zero exit.
+func execOut(t *testing.T, b *berthd, id string, cmd ...string) string {
+	t.Helper()
+	resp, err := b.RT.ExecSync(ctxT(t), &runtime.ExecSyncRequest{ContainerId: id, Cmd: cmd, Timeout: 20})
+	if err != nil {
+		t.Fatalf("exec %v: %v", cmd, err)
+	}
+	if resp.ExitCode != 0 {
+		t.Fatalf("exec %v: exit %d: %s%s", cmd, resp.ExitCode, resp.Stdout, resp.Stderr)
+	}
+	return string(resp.Stdout)
+}
+
+func TestReadonlyRootfsAndUser(t *testing.T) {
+	ti := images(t)
+	b := startBerthd(t, "")
+	img := mustPull(t, b, ti.Ref("busybox:latest"))
+	pod := podConfig(t, "secure")
+	podID := runPod(t, b, pod)
+
+	cfg := ctrConfig("ro", img, "sleep", "1000")
+	cfg.Linux.SecurityContext.ReadonlyRootfs = true
+	cfg.Linux.SecurityContext.RunAsUser = &runtime.Int64Value{Value: 1000}
+	id := runContainer(t, b, podID, pod, cfg)
+	if got := execOut(t, b, id, "id"); !strings.Contains(got, "uid=1000(berth) gid=1000(berth)") || !strings.Contains(got, "2000(extra)") {
+		t.Fatalf("id: %q", got)
+	}
+	resp, err := b.RT.ExecSync(ctxT(t), &runtime.ExecSyncRequest{ContainerId: id, Cmd: []string{"touch", "/tmp/x"}, Timeout: 10})
+	if err != nil || resp.ExitCode == 0 || !strings.Contains(string(resp.Stderr), "Read-only file system") {
+		t.Fatalf("write to a read-only rootfs: %+v %v", resp, err)
+	}
+	// /dev/shm stays writable, and is the pod's.
+	execOut(t, b, id, "sh", "-c", "echo x > /dev/shm/f")
+
+	named := ctrConfig("named", img, "id", "-u")
+	named.Linux.SecurityContext.RunAsUsername = "berth"
+	nid := runContainer(t, b, podID, pod, named)
+	waitExited(t, b, nid, 10*time.Second)
+	if lines := logLines(t, logPathOf(pod, named)); len(lines) != 1 || lines[0][2] != "1000" {
+		t.Fatalf("run as username: %v", lines)
+	}
+}
+
+func TestPodFilesAndIdentity(t *testing.T) {
+	ti := images(t)
+	b := startBerthd(t, "")
+	img := mustPull(t, b, ti.Ref("busybox:latest"))
+	pod := podConfig(t, "ident")
+	pod.Hostname = "my-host"
+	pod.DnsConfig = &runtime.DNSConfig{Servers: []string{"10.0.0.10"}, Searches: []string{"default.svc.cluster.local", "svc.cluster.local"}, Options: []string{"ndots:5"}}
+	pod.Annotations = map[string]string{"note": "kept"}
+	pod.Linux.Sysctls = map[string]string{"net.ipv4.ip_unprivileged_port_start": "80"}
+	podID := runPod(t, b, pod)
+	id := runContainer(t, b, podID, pod, ctrConfig("c", img, "sleep", "1000"))
+
+	if got := execOut(t, b, id, "hostname"); got != "my-host\n" {
+		t.Errorf("hostname %q", got)
+	}
+	want := "search default.svc.cluster.local svc.cluster.local\nnameserver 10.0.0.10\noptions ndots:5\n"
+	if got := execOut(t, b, id, "cat", "/etc/resolv.conf"); got != want {
+		t.Errorf("resolv.conf %q, want %q", got, want)
+	}
+	if got := execOut(t, b, id, "cat", "/etc/hosts"); !strings.Contains(got, "localhost") || !strings.Contains(got, "my-host") {
+		t.Errorf("hosts %q", got)
+	}
+	if got := execOut(t, b, id, "cat", "/proc/sys/net/ipv4/ip_unprivileged_port_start"); got != "80\n" {
+		t.Errorf("pod sysctl %q", got)
+	}
+	if got := execOut(t, b, id, "sh", "-c", "grep ' /dev/shm ' /proc/mounts"); !strings.Contains(got, "tmpfs") {
+		t.Errorf("/dev/shm: %q", got)
+	}
+	// Only loopback, and it is up.
+	if got := execOut(t, b, id, "ip", "-o", "link"); !strings.Contains(got, "lo:") || !strings.Contains(got, "UP") || strings.Count(got, "\n") != 1 {
+		t.Errorf("links: %q", got)
+	}
+	// Two containers of the pod share IPC (the pod's /dev/shm) and network.
+	other := runContainer(t, b, podID, pod, ctrConfig("other", img, "sleep", "1000"))
+	execOut(t, b, id, "sh", "-c", "echo shared > /dev/shm/s")
+	if got := execOut(t, b, other, "cat", "/dev/shm/s"); got != "shared\n" {
+		t.Errorf("shm not shared: %q", got)
+	}
+
+	st, err := b.RT.PodSandboxStatus(ctxT(t), &runtime.PodSandboxStatusRequest{PodSandboxId: podID, Verbose: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := st.Status
+	if s.State != runtime.PodSandboxState_SANDBOX_READY || s.Metadata.Name != "ident" || s.Labels["app"] != "ident" ||
+		s.Annotations["note"] != "kept" || s.RuntimeHandler != "runc" || !strings.Contains(st.Info["info"], "netns") {
+		t.Fatalf("pod status %+v %v", s, st.Info)
+	}
+	for _, f := range []*runtime.PodSandboxFilter{
+		{Id: podID[:12]},
+		{LabelSelector: map[string]string{"app": "ident"}},
+		{State: &runtime.PodSandboxStateValue{State: runtime.PodSandboxState_SANDBOX_READY}},
+	} {
+		list, err := b.RT.ListPodSandbox(ctxT(t), &runtime.ListPodSandboxRequest{Filter: f})
+		if err != nil || len(list.Items) != 1 || list.Items[0].Id != podID {
+			t.Errorf("filter %v: %v %v", f, list, err)
+		}
+	}
+	list, _ := b.RT.ListPodSandbox(ctxT(t), &runtime.ListPodSandboxRequest{Filter: &runtime.PodSandboxFilter{LabelSelector: map[string]string{"app": "other"}}})
+	if len(list.Items) != 0 {
+		t.Errorf("label filter matched %v", list.Items)
+	}
+}
+
+func TestStopAndRemovePodAreIdempotent(t *testing.T) {
+	ti := images(t)
+	b := startBerthd(t, "")
+	img := mustPull(t, b, ti.Ref("busybox:latest"))
+	pod := podConfig(t, "idem")
+	podID := runPod(t, b, pod)
+	id := runContainer(t, b, podID, pod, ctrConfig("c", img, "sleep", "1000"))
+	for i := 0; i < 2; i++ {
+		if _, err := b.RT.StopPodSandbox(ctxT(t), &runtime.StopPodSandboxRequest{PodSandboxId: podID}); err != nil {
+			t.Fatalf("stop %d: %v", i, err)
+		}
+	}
+	if st := ctrStatus(t, b, id); st.State != runtime.ContainerState_CONTAINER_EXITED {
+		t.Fatalf("container of a stopped pod: %v", st.State)
+	}
+	ps, _ := b.RT.PodSandboxStatus(ctxT(t), &runtime.PodSandboxStatusRequest{PodSandboxId: podID})
+	if ps.Status.State != runtime.PodSandboxState_SANDBOX_NOTREADY {
+		t.Fatalf("stopped pod is %v", ps.Status.State)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(b.State, "pods", podID, "ns")); len(entries) != 0 {
+		t.Fatalf("stopped pod keeps namespaces pinned: %v", entries)
+	}
+	// Creating in a stopped pod is refused.
+	_, err := b.RT.CreateContainer(ctxT(t), &runtime.CreateContainerRequest{PodSandboxId: podID, Config: ctrConfig("late", img, "true"), SandboxConfig: pod})
+	if code := statusCode(err); code != "FailedPrecondition" {
+		t.Fatalf("create in stopped pod: %v", err)
+	}
+	for i := 0; i < 2; i++ {
+		if _, err := b.RT.RemovePodSandbox(ctxT(t), &runtime.RemovePodSandboxRequest{PodSandboxId: podID}); err != nil {
+			t.Fatalf("remove %d: %v", i, err)
+		}
+	}
+	if _, err := b.RT.ContainerStatus(ctxT(t), &runtime.ContainerStatusRequest{ContainerId: id}); statusCode(err) != "NotFound" {
+		t.Fatalf("container of removed pod: %v", err)
+	}
+	b.assertNoLeaks()
+}
+
+func statusCode(err error) string {
+	if err == nil {
+		return "OK"
+	}
+	s := err.Error()
+	if i := strings.Index(s, "code = "); i >= 0 {
+		return strings.Fields(s[i+7:])[0]
+	}
+	return fmt.Sprint(err)
+}
