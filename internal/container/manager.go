@@ -83,6 +83,17 @@ func NewManager(o Options) (*Manager, error) {
 	return m, err
 }
 
+// InjectFailure makes Create fail right after the named step. Tests use
+// it (through berthd's BERTH_TEST_FAIL_AFTER) to prove every step is undone.
+func (m *Manager) InjectFailure(step string) {
+	m.failAfter = func(s string) error {
+		if s == step {
+			return fmt.Errorf("injected failure after step %q", step)
+		}
+		return nil
+	}
+}
+
 // Get returns a container by full ID or unique ID prefix.
 func (m *Manager) Get(id string) (*Container, error) {
 	m.mu.RLock()

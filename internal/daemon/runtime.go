@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/berth-runtime/berth/internal/container"
 	"github.com/berth-runtime/berth/internal/image"
@@ -58,7 +59,25 @@ func (d *Daemon) runtimeParts(images *image.Service) (*pod.Manager, *container.M
 		return nil, nil, nil, err
 	}
 	pods.SetContainers(containers)
+	injectFailure(pods, containers)
 	return pods, containers, names, nil
+}
+
+// injectFailure reads BERTH_TEST_FAIL_AFTER ("pod:STEP" or
+// "container:STEP"), a hook for the integration tests that prove a failed
+// RunPodSandbox or CreateContainer leaves nothing behind.
+func injectFailure(pods *pod.Manager, containers *container.Manager) {
+	what, step, ok := strings.Cut(os.Getenv("BERTH_TEST_FAIL_AFTER"), ":")
+	if !ok {
+		return
+	}
+	slog.Warn("test hook: failing after a step", "what", what, "step", step)
+	switch what {
+	case "pod":
+		pods.InjectFailure(step)
+	case "container":
+		containers.InjectFailure(step)
+	}
 }
 
 // shimBinary finds berth-shim: the configured path, else beside berthd,

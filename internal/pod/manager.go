@@ -62,6 +62,17 @@ func NewManager(o Options) (*Manager, error) {
 	return m, err
 }
 
+// InjectFailure makes Run fail right after the named step. Tests use it
+// (through berthd's BERTH_TEST_FAIL_AFTER) to prove every step is undone.
+func (m *Manager) InjectFailure(step string) {
+	m.failAfter = func(s string) error {
+		if s == step {
+			return fmt.Errorf("injected failure after step %q", step)
+		}
+		return nil
+	}
+}
+
 // SetContainers wires the container manager (it also needs the pods).
 func (m *Manager) SetContainers(c Containers) { m.containers = c }
 

@@ -25,6 +25,7 @@ type berthd struct {
 	Socket string
 	cmd    *exec.Cmd
 	exited chan error
+	env    []string
 	conn   *grpc.ClientConn
 	Images runtime.ImageServiceClient
 	RT     runtime.RuntimeServiceClient
@@ -33,7 +34,7 @@ type berthd struct {
 // startBerthd runs berthd with extraConfig (TOML) on a fresh temp root,
 // waits for its socket and stops it when the test ends, checking that it
 // exited cleanly and left no temporary files.
-func startBerthd(t testing.TB, extraConfig string) *berthd {
+func startBerthd(t testing.TB, extraConfig string, env ...string) *berthd {
 	t.Helper()
 	requireRoot(t)
 	dir, err := os.MkdirTemp("", "berth-it-")
@@ -41,7 +42,7 @@ func startBerthd(t testing.TB, extraConfig string) *berthd {
 		t.Fatal(err)
 	}
 	b := &berthd{t: t, dir: dir, Root: filepath.Join(dir, "root"), State: filepath.Join(dir, "state"),
-		Socket: filepath.Join(dir, "berth.sock")}
+		Socket: filepath.Join(dir, "berth.sock"), env: env}
 	cfg := filepath.Join(dir, "berth.toml")
 	if err := os.WriteFile(cfg, []byte(extraConfig), 0o600); err != nil {
 		t.Fatal(err)
@@ -67,6 +68,7 @@ func (b *berthd) start(cfg string) {
 	b.cmd = exec.Command(berthdBin, "--config", cfg, "--root", b.Root, "--state", b.State,
 		"--listen", b.Socket, "--log-level", "debug")
 	b.cmd.Stdout, b.cmd.Stderr = logFile, logFile
+	b.cmd.Env = append(os.Environ(), b.env...)
 	b.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := b.cmd.Start(); err != nil {
 		t.Fatal(err)

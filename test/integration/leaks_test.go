@@ -46,13 +46,19 @@ func (b *berthd) assertNoLeaks() {
 			b.t.Errorf("leaked %s state: %s", rt, e.Name())
 		}
 	}
-	entries, _ := os.ReadDir(filepath.Join(b.State, "pods"))
+	entries, _ := os.ReadDir(filepath.Join(b.State, "s"))
+	for _, e := range entries {
+		b.t.Errorf("leaked shim socket: %s", e.Name())
+	}
+	entries, _ = os.ReadDir(filepath.Join(b.State, "pods"))
 	for _, e := range entries {
 		b.t.Errorf("leaked pod dir: %s", e.Name())
 	}
-	entries, _ = os.ReadDir(filepath.Join(b.State, "containers"))
-	for _, e := range entries {
-		b.t.Errorf("leaked container dir: %s", e.Name())
+	for _, dir := range []string{filepath.Join(b.State, "containers"), filepath.Join(b.Root, "containers")} {
+		entries, _ = os.ReadDir(dir)
+		for _, e := range entries {
+			b.t.Errorf("leaked container dir: %s/%s", dir, e.Name())
+		}
 	}
 }
 
