@@ -59,6 +59,7 @@ func (d *Daemon) runtimeParts(images *image.Service) (*pod.Manager, *container.M
 		return nil, nil, nil, err
 	}
 	pods.SetContainers(containers)
+	containers.Recover()
 	injectFailure(pods, containers)
 	return pods, containers, names, nil
 }

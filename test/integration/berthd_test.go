@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"io/fs"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,6 +27,7 @@ type berthd struct {
 	cmd    *exec.Cmd
 	exited chan error
 	env    []string
+	config string
 	conn   *grpc.ClientConn
 	Images runtime.ImageServiceClient
 	RT     runtime.RuntimeServiceClient
@@ -47,6 +49,7 @@ func startBerthd(t testing.TB, extraConfig string, env ...string) *berthd {
 	if err := os.WriteFile(cfg, []byte(extraConfig), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	b.config = cfg
 	b.start(cfg)
 	t.Cleanup(func() {
 		b.removeAllPods()
@@ -78,7 +81,8 @@ func (b *berthd) start(cfg string) {
 	go func() { b.exited <- b.cmd.Wait() }()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if _, err := os.Stat(b.Socket); err == nil {
+		if conn, err := net.Dial("unix", b.Socket); err == nil {
+			conn.Close()
 			break
 		}
 		select {
@@ -99,6 +103,18 @@ func (b *berthd) start(cfg string) {
 	b.Images = runtime.NewImageServiceClient(b.conn)
 	b.RT = runtime.NewRuntimeServiceClient(b.conn)
 }
+
+// Kill ends berthd with SIGKILL, as a crash would.
+func (b *berthd) Kill() {
+	b.conn.Close()
+	b.conn = nil
+	b.cmd.Process.Kill()
+	<-b.exited
+	b.cmd = nil
+}
+
+// Restart starts berthd again on the same root, state and socket.
+func (b *berthd) Restart() { b.start(b.config) }
 
 // Stop sends SIGTERM and requires a clean exit within 15 s.
 func (b *berthd) Stop() {

@@ -1,0 +1,66 @@
+package integration
+
+import (
+	"strconv"
+	"testing"
+	"time"
+
+	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
+)
+
+// TestShimKeepsLoggingWhileBerthdIsDown kills berthd with SIGKILL while a
+// container prints a numbered line every 10 ms: the shim keeps writing,
+// and the log has no gap and no duplicate once berthd is back.
+func TestShimKeepsLoggingWhileBerthdIsDown(t *testing.T) {
+	ti := images(t)
+	b := startBerthd(t, "")
+	img := mustPull(t, b, ti.Ref("busybox:latest"))
+	pod := podConfig(t, "ticker")
+	podID := runPod(t, b, pod)
+	cfg := ctrConfig("ticker", img, "sh", "-c", "trap 'exit 0' TERM; i=0; while true; do echo $i; i=$((i+1)); usleep 10000; done")
+	id := runContainer(t, b, podID, pod, cfg)
+	time.Sleep(300 * time.Millisecond)
+
+	b.Kill()
+	time.Sleep(700 * time.Millisecond)
+	b.Restart()
+
+	if st := ctrStatus(t, b, id); st.State != runtime.ContainerState_CONTAINER_RUNNING {
+		t.Fatalf("after berthd's restart the container is %v", st.State)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if _, err := b.RT.StopContainer(ctxT(t), &runtime.StopContainerRequest{ContainerId: id, Timeout: 5}); err != nil {
+		t.Fatal(err)
+	}
+	st := ctrStatus(t, b, id)
+	if st.State != runtime.ContainerState_CONTAINER_EXITED || st.ExitCode != 0 {
+		t.Fatalf("stop after restart: %v %d", st.State, st.ExitCode)
+	}
+	lines := logLines(t, logPathOf(pod, cfg))
+	if len(lines) < 80 {
+		t.Fatalf("only %d lines in 1.3 s of 10 ms ticks", len(lines))
+	}
+	for i, l := range lines {
+		if n, err := strconv.Atoi(l[2]); err != nil || n != i || l[0] != "stdout" || l[1] != "F" {
+			t.Fatalf("line %d is %v: a gap or a duplicate", i, l)
+		}
+	}
+}
+
+// TestExitWhileBerthdIsDown: a container that exits while berthd is down
+// is reported with its real exit code once berthd is back.
+func TestExitWhileBerthdIsDown(t *testing.T) {
+	ti := images(t)
+	b := startBerthd(t, "")
+	img := mustPull(t, b, ti.Ref("busybox:latest"))
+	pod := podConfig(t, "down")
+	podID := runPod(t, b, pod)
+	id := runContainer(t, b, podID, pod, ctrConfig("short", img, "sh", "-c", "sleep 0.5; exit 42"))
+	b.Kill()
+	time.Sleep(time.Second)
+	b.Restart()
+	st := waitExited(t, b, id, 5*time.Second)
+	if st.ExitCode != 42 || st.Reason != "Error" || st.FinishedAt == 0 {
+		t.Fatalf("exit recorded while berthd was down: %d %q %d", st.ExitCode, st.Reason, st.FinishedAt)
+	}
+}
