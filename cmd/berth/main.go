@@ -3,6 +3,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
@@ -12,6 +13,10 @@ import (
 func main() {
 	root := newRootCommand()
 	if err := root.Execute(); err != nil {
+		var code exitError
+		if errors.As(err, &code) {
+			os.Exit(int(code))
+		}
 		fmt.Fprintln(os.Stderr, "berth:", err)
 		os.Exit(exitCode(err))
 	}
@@ -37,6 +42,9 @@ func newRootCommand() *cobra.Command {
 	root.AddCommand(
 		newPullCommand(g), newImagesCommand(g), newRmiCommand(g), newInspectImageCommand(g),
 		newVersionCommand(g), newInfoCommand(g),
+		newRunPodCommand(g), newStopPodCommand(g), newRemovePodCommand(g), newPodsCommand(g), newInspectPodCommand(g),
+		newCreateCommand(g), newStartCommand(g), newStopCommand(g), newRemoveCommand(g), newPsCommand(g),
+		newInspectCommand(g), newExecCommand(g), newLogsCommand(g), newRunCommand(g),
 	)
 	return root
 }

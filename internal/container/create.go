@@ -43,8 +43,9 @@ func (m *Manager) Create(ctx context.Context, podID string, cfg *runtime.Contain
 	unlock := m.locks.Lock(cr.pod.ID) // containers of one pod are created one at a time
 	defer unlock()
 	var undo []func()
-	defer func() {
-		if err != nil {
+	created := false
+	defer func() { // also on a panic: the interceptor recovers it, nothing may stay half made
+		if !created {
 			for i := len(undo) - 1; i >= 0; i-- {
 				undo[i]()
 			}
@@ -76,6 +77,7 @@ func (m *Manager) Create(ctx context.Context, podID string, cfg *runtime.Contain
 			}
 		}
 	}
+	created = true
 	go m.watch(cr.c.ID)
 	return cr.c.clone(), nil
 }

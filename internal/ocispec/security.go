@@ -45,10 +45,10 @@ func setSecurity(s *specs.Spec, in *Input) error {
 		return err
 	}
 	s.Process.Capabilities = capSet(caps)
-	if sc.MaskedPaths != nil {
+	if sc != nil && sc.MaskedPaths != nil {
 		s.Linux.MaskedPaths = sc.GetMaskedPaths()
 	}
-	if sc.ReadonlyPaths != nil {
+	if sc != nil && sc.ReadonlyPaths != nil {
 		s.Linux.ReadonlyPaths = sc.GetReadonlyPaths()
 	}
 	setDevices(s, in.Devices)

@@ -206,3 +206,16 @@ func TestResolveUser(t *testing.T) {
 		t.Errorf("passwd symlinked to the host's must not be read: %v", err)
 	}
 }
+
+func TestGenerateWithoutLinuxConfig(t *testing.T) {
+	in := baseInput()
+	in.Config.Linux = nil
+	in.Sandbox = &runtime.PodSandboxConfig{}
+	s, err := Generate(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Linux.MaskedPaths) == 0 || s.Process.Capabilities == nil {
+		t.Fatalf("defaults missing: %+v", s.Linux)
+	}
+}

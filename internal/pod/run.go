@@ -40,8 +40,9 @@ func (m *Manager) Run(ctx context.Context, cfg *runtime.PodSandboxConfig, handle
 		return nil, err
 	}
 	var undo undoStack
-	defer func() {
-		if err != nil {
+	done := false
+	defer func() { // also on a panic: the interceptor recovers it, nothing may stay half made
+		if !done {
 			undo.run()
 			release()
 		}
@@ -72,6 +73,7 @@ func (m *Manager) Run(ctx context.Context, cfg *runtime.PodSandboxConfig, handle
 			}
 		}
 	}
+	done = true
 	return s.clone(), nil
 }
 

@@ -1,0 +1,239 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
+)
+
+func newCreateCommand(g *globalOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "create POD CONTAINER.json|yaml [IMAGE]",
+		Short: "Create a container in a pod from a config file (IMAGE overrides the file's)",
+		Args:  cobra.RangeArgs(2, 3),
+		RunE: func(_ *cobra.Command, args []string) error {
+			cfg := &runtime.ContainerConfig{}
+			if err := loadConfigFile(args[1], cfg); err != nil {
+				return err
+			}
+			if len(args) == 3 {
+				cfg.Image = &runtime.ImageSpec{Image: args[2]}
+			}
+			c, err := g.connect()
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			podID, err := c.resolvePod(args[0])
+			if err != nil {
+				return err
+			}
+			id, err := c.createContainer(podID, cfg)
+			if err != nil {
+				return err
+			}
+			fmt.Println(id)
+			return nil
+		},
+	}
+}
+
+// createContainer creates cfg in podID, passing the pod's config along as
+// the CRI asks.
+func (c *client) createContainer(podID string, cfg *runtime.ContainerConfig) (string, error) {
+	ctx, cancel := c.ctx()
+	defer cancel()
+	resp, err := c.Runtime.CreateContainer(ctx, &runtime.CreateContainerRequest{PodSandboxId: podID, Config: cfg})
+	if err != nil {
+		return "", c.explain(err)
+	}
+	return resp.ContainerId, nil
+}
+
+func newStartCommand(g *globalOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "start CONTAINER...",
+		Short: "Start created containers",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			c, err := g.connect()
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			return forEach(args, c.resolveContainer, func(id string) error {
+				ctx, cancel := c.ctx()
+				defer cancel()
+				_, err := c.Runtime.StartContainer(ctx, &runtime.StartContainerRequest{ContainerId: id})
+				return c.explain(err)
+			})
+		},
+	}
+}
+
+func newStopCommand(g *globalOptions) *cobra.Command {
+	var timeout int64
+	cmd := &cobra.Command{
+		Use:   "stop CONTAINER...",
+		Short: "Stop containers: stop signal, then SIGKILL after the timeout",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			c, err := g.connect()
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			return forEach(args, c.resolveContainer, func(id string) error {
+				ctx, cancel := c.ctx()
+				defer cancel()
+				_, err := c.Runtime.StopContainer(ctx, &runtime.StopContainerRequest{ContainerId: id, Timeout: timeout})
+				return c.explain(err)
+			})
+		},
+	}
+	cmd.Flags().Int64VarP(&timeout, "timeout", "t", 10, "seconds before SIGKILL")
+	return cmd
+}
+
+func newRemoveCommand(g *globalOptions) *cobra.Command {
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "rm CONTAINER...",
+		Short: "Remove containers (-f also running ones)",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			c, err := g.connect()
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			return forEach(args, c.resolveContainer, func(id string) error {
+				ctx, cancel := c.ctx()
+				defer cancel()
+				if !force {
+					st, err := c.Runtime.ContainerStatus(ctx, &runtime.ContainerStatusRequest{ContainerId: id})
+					if err != nil {
+						return c.explain(err)
+					}
+					if st.Status.State == runtime.ContainerState_CONTAINER_RUNNING {
+						return fmt.Errorf("container is running: stop it first or use -f")
+					}
+				}
+				_, err := c.Runtime.RemoveContainer(ctx, &runtime.RemoveContainerRequest{ContainerId: id})
+				return c.explain(err)
+			})
+		},
+	}
+	cmd.Flags().BoolVarP(&force, "force", "f", false, "remove running containers too")
+	return cmd
+}
+
+type psOptions struct {
+	all     bool
+	quiet   bool
+	output  string
+	pod     string
+	noTrunc bool
+}
+
+func newPsCommand(g *globalOptions) *cobra.Command {
+	o := &psOptions{}
+	cmd := &cobra.Command{
+		Use:   "ps",
+		Short: "List containers (running ones unless -a)",
+		Args:  cobra.NoArgs,
+		RunE:  func(*cobra.Command, []string) error { return runPs(g, o) },
+	}
+	cmd.Flags().BoolVarP(&o.all, "all", "a", false, "all containers, not only running ones")
+	cmd.Flags().BoolVarP(&o.quiet, "quiet", "q", false, "print container IDs only")
+	cmd.Flags().StringVarP(&o.output, "output", "o", "table", "table, json or yaml")
+	cmd.Flags().StringVarP(&o.pod, "pod", "p", "", "only containers of this pod")
+	cmd.Flags().BoolVar(&o.noTrunc, "no-trunc", false, "print full IDs")
+	return cmd
+}
+
+func runPs(g *globalOptions, o *psOptions) error {
+	if err := format(o.output).validate("table", "json", "yaml"); err != nil {
+		return err
+	}
+	c, err := g.connect()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	filter := &runtime.ContainerFilter{}
+	if !o.all {
+		filter.State = &runtime.ContainerStateValue{State: runtime.ContainerState_CONTAINER_RUNNING}
+	}
+	if o.pod != "" {
+		if filter.PodSandboxId, err = c.resolvePod(o.pod); err != nil {
+			return err
+		}
+	}
+	ctx, cancel := c.ctx()
+	defer cancel()
+	resp, err := c.Runtime.ListContainers(ctx, &runtime.ListContainersRequest{Filter: filter})
+	if err != nil {
+		return c.explain(err)
+	}
+	switch {
+	case o.quiet:
+		for _, ctr := range resp.Containers {
+			fmt.Println(ctr.Id)
+		}
+		return nil
+	case o.output != "table":
+		return printStructured(os.Stdout, format(o.output), resp)
+	}
+	tw := newTable()
+	fmt.Fprintln(tw, "CONTAINER\tIMAGE\tCREATED\tSTATE\tNAME\tATTEMPT\tPOD ID")
+	for _, ctr := range resp.Containers {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", shortID(ctr.Id, o.noTrunc), shortID(strings.TrimPrefix(ctr.GetImage().GetImage(), "sha256:"), o.noTrunc),
+			ago(ctr.CreatedAt), strings.TrimPrefix(ctr.State.String(), "CONTAINER_"), ctr.GetMetadata().GetName(),
+			ctr.GetMetadata().GetAttempt(), shortID(ctr.PodSandboxId, o.noTrunc))
+	}
+	return tw.Flush()
+}
+
+func newExecCommand(g *globalOptions) *cobra.Command {
+	var timeout int64
+	cmd := &cobra.Command{
+		Use:   "exec CONTAINER COMMAND [ARG...]",
+		Short: "Run a command in a running container (non-interactive)",
+		Args:  cobra.MinimumNArgs(2),
+		RunE: func(_ *cobra.Command, args []string) error {
+			c, err := g.connect()
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			id, err := c.resolveContainer(args[0])
+			if err != nil {
+				return err
+			}
+			ctx, cancel := c.ctx()
+			defer cancel()
+			resp, err := c.Runtime.ExecSync(ctx, &runtime.ExecSyncRequest{ContainerId: id, Cmd: args[1:], Timeout: timeout})
+			if err != nil {
+				return c.explain(err)
+			}
+			os.Stdout.Write(resp.Stdout)
+			os.Stderr.Write(resp.Stderr)
+			if resp.ExitCode != 0 {
+				return exitError(resp.ExitCode)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().Int64VarP(&timeout, "timeout", "t", 0, "seconds before the command is killed (0: none)")
+	cmd.Flags().SetInterspersed(false)
+	return cmd
+}
+
+// exitError makes berth exit with a container's or command's exit code.
+type exitError int32
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", int32(e)) }

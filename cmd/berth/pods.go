@@ -1,0 +1,173 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
+)
+
+func newRunPodCommand(g *globalOptions) *cobra.Command {
+	var handler string
+	cmd := &cobra.Command{
+		Use:   "runp POD.json|yaml",
+		Short: "Run a pod sandbox from a config file",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			cfg := &runtime.PodSandboxConfig{}
+			if err := loadConfigFile(args[0], cfg); err != nil {
+				return err
+			}
+			c, err := g.connect()
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			ctx, cancel := c.ctx()
+			defer cancel()
+			resp, err := c.Runtime.RunPodSandbox(ctx, &runtime.RunPodSandboxRequest{Config: cfg, RuntimeHandler: handler})
+			if err != nil {
+				return c.explain(err)
+			}
+			fmt.Println(resp.PodSandboxId)
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&handler, "runtime", "r", "", "runtime handler (runc, crun)")
+	return cmd
+}
+
+func newStopPodCommand(g *globalOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "stopp POD...",
+		Short: "Stop pods (by ID, ID prefix or name)",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			c, err := g.connect()
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			return forEach(args, c.resolvePod, func(id string) error {
+				ctx, cancel := c.ctx()
+				defer cancel()
+				_, err := c.Runtime.StopPodSandbox(ctx, &runtime.StopPodSandboxRequest{PodSandboxId: id})
+				return c.explain(err)
+			})
+		},
+	}
+}
+
+func newRemovePodCommand(g *globalOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "rmp POD...",
+		Short: "Remove pods and their containers",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			c, err := g.connect()
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			return forEach(args, c.resolvePod, func(id string) error {
+				ctx, cancel := c.ctx()
+				defer cancel()
+				_, err := c.Runtime.RemovePodSandbox(ctx, &runtime.RemovePodSandboxRequest{PodSandboxId: id})
+				return c.explain(err)
+			})
+		},
+	}
+}
+
+type podsOptions struct {
+	quiet   bool
+	output  string
+	name    string
+	noTrunc bool
+}
+
+func newPodsCommand(g *globalOptions) *cobra.Command {
+	o := &podsOptions{}
+	cmd := &cobra.Command{
+		Use:   "pods",
+		Short: "List pods",
+		Args:  cobra.NoArgs,
+		RunE:  func(*cobra.Command, []string) error { return runPods(g, o) },
+	}
+	cmd.Flags().BoolVarP(&o.quiet, "quiet", "q", false, "print pod IDs only")
+	cmd.Flags().StringVarP(&o.output, "output", "o", "table", "table, json or yaml")
+	cmd.Flags().StringVar(&o.name, "name", "", "only pods with this name")
+	cmd.Flags().BoolVar(&o.noTrunc, "no-trunc", false, "print full IDs")
+	return cmd
+}
+
+func runPods(g *globalOptions, o *podsOptions) error {
+	if err := format(o.output).validate("table", "json", "yaml"); err != nil {
+		return err
+	}
+	c, err := g.connect()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	ctx, cancel := c.ctx()
+	defer cancel()
+	resp, err := c.Runtime.ListPodSandbox(ctx, &runtime.ListPodSandboxRequest{})
+	if err != nil {
+		return c.explain(err)
+	}
+	var items []*runtime.PodSandbox
+	for _, p := range resp.Items {
+		if o.name == "" || p.GetMetadata().GetName() == o.name {
+			items = append(items, p)
+		}
+	}
+	switch {
+	case o.quiet:
+		for _, p := range items {
+			fmt.Println(p.Id)
+		}
+		return nil
+	case o.output != "table":
+		return printStructured(os.Stdout, format(o.output), &runtime.ListPodSandboxResponse{Items: items})
+	}
+	tw := newTable()
+	fmt.Fprintln(tw, "POD ID\tCREATED\tSTATE\tNAME\tNAMESPACE\tATTEMPT\tRUNTIME")
+	for _, p := range items {
+		m := p.GetMetadata()
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", shortID(p.Id, o.noTrunc), ago(p.CreatedAt),
+			strings.TrimPrefix(p.State.String(), "SANDBOX_"), m.GetName(), m.GetNamespace(), m.GetAttempt(), handlerName(p.RuntimeHandler))
+	}
+	return tw.Flush()
+}
+
+func handlerName(h string) string {
+	if h == "" {
+		return "(default)"
+	}
+	return h
+}
+
+func shortID(id string, full bool) string {
+	if !full && len(id) > 13 {
+		return id[:13]
+	}
+	return id
+}
+
+// ago renders a CRI timestamp (ns) as "3 minutes ago".
+func ago(ns int64) string {
+	d := time.Since(time.Unix(0, ns)).Round(time.Second)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%d seconds ago", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%d minutes ago", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d hours ago", int(d.Hours()))
+	}
+	return fmt.Sprintf("%d days ago", int(d.Hours()/24))
+}

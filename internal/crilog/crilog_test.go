@@ -1,0 +1,56 @@
+package crilog
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+const ts = "2024-01-01T00:00:00.000000001Z"
+
+func TestReaderJoinsPartialLines(t *testing.T) {
+	input := ts + " stdout P hel\n" + ts + " stderr F oops\n" + ts + " stdout F lo\n" + ts + " stdout F \n" + ts + " stdout F tail-without-newline"
+	r := NewReader(strings.NewReader(input))
+	var got []string
+	for {
+		m, err := r.Next()
+		if err != nil {
+			break
+		}
+		got = append(got, m.Stream+":"+string(m.Text))
+	}
+	want := []string{"stderr:oops", "stdout:hello", "stdout:"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+}
+
+func TestFollowAcrossRotation(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "c.log")
+	os.WriteFile(path, []byte(ts+" stdout F one\n"), 0o644)
+	var done atomic.Bool
+	var got []string
+	finished := make(chan error)
+	go func() {
+		finished <- Follow(path, 0, func(m *Message) { got = append(got, string(m.Text)) }, done.Load)
+	}()
+	time.Sleep(150 * time.Millisecond)
+	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(ts + " stdout F two\n")
+	f.Close()
+	time.Sleep(250 * time.Millisecond)
+	os.Rename(path, path+".1")
+	os.WriteFile(path, []byte(ts+" stdout F three\n"), 0o644)
+	time.Sleep(250 * time.Millisecond)
+	done.Store(true)
+	if err := <-finished; err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(got, ",") != "one,two,three" {
+		t.Fatalf("followed %v", got)
+	}
+}
