@@ -46,7 +46,7 @@ func newInspectImageCommand(g *globalOptions) *cobra.Command {
 // one document, as crictl inspect does.
 func withInfo(status proto.Message, info map[string]string) map[string]any {
 	out := map[string]any{}
-	if data, err := protojson.Marshal(status); err == nil {
+	if data, err := (protojson.MarshalOptions{EmitDefaultValues: true}).Marshal(status); err == nil {
 		out["status"] = json.RawMessage(data)
 	}
 	for k, v := range info {

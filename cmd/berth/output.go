@@ -29,7 +29,7 @@ func printStructured(w io.Writer, f format, v any) error {
 	var data []byte
 	var err error
 	if m, ok := v.(proto.Message); ok {
-		data, err = protojson.MarshalOptions{Multiline: true, Indent: "  ", EmitUnpopulated: false}.Marshal(m)
+		data, err = protojson.MarshalOptions{Multiline: true, Indent: "  ", EmitDefaultValues: true}.Marshal(m)
 	} else {
 		data, err = json.MarshalIndent(v, "", "  ")
 	}

@@ -124,3 +124,21 @@ func TestExecSync(t *testing.T) {
 	}
 	_ = reflect.DeepEqual
 }
+
+func TestTTYContainerLogs(t *testing.T) {
+	ti := images(t)
+	b := startBerthd(t, "")
+	img := mustPull(t, b, ti.Ref("busybox:latest"))
+	pod := podConfig(t, "tty")
+	podID := runPod(t, b, pod)
+	cfg := ctrConfig("tty", img, "sh", "-c", "tty; echo on a terminal")
+	cfg.Tty = true
+	id := runContainer(t, b, podID, pod, cfg)
+	if st := waitExited(t, b, id, 10*time.Second); st.ExitCode != 0 {
+		t.Fatalf("tty container exit %d", st.ExitCode)
+	}
+	lines := logLines(t, logPathOf(pod, cfg))
+	if len(lines) != 2 || lines[0][2] != "/dev/pts/0" || lines[1][2] != "on a terminal" || lines[0][0] != "stdout" {
+		t.Fatalf("tty log %v", lines)
+	}
+}
