@@ -10,8 +10,9 @@ DEB_PKGS  := runc crun containernetworking-plugins busybox-static docker-registr
 
 all: build
 
+# Static binaries: berth-shim runs once per pod, and without libc it is smaller.
 build:
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
 
 # Install the missing system packages (as root, with apt-get).
 deps:

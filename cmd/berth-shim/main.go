@@ -61,6 +61,8 @@ func run(dir, sock string) error {
 		ready.Write([]byte("ready\n"))
 		ready.Close()
 	}
+	s.SetIdleHook(idleTrimDelay, trimIdle)
+	trimIdle()
 	err = s.Serve(l)
 	os.Remove(sock)
 	os.Remove(filepath.Join(dir, shim.PidName))

@@ -44,7 +44,7 @@ func newRootCommand() *cobra.Command {
 		newVersionCommand(g), newInfoCommand(g),
 		newRunPodCommand(g), newStopPodCommand(g), newRemovePodCommand(g), newPodsCommand(g), newInspectPodCommand(g),
 		newCreateCommand(g), newStartCommand(g), newStopCommand(g), newRemoveCommand(g), newPsCommand(g),
-		newInspectCommand(g), newExecCommand(g), newLogsCommand(g), newRunCommand(g),
+		newInspectCommand(g), newExecCommand(g), newLogsCommand(g), newRunCommand(g), newBenchCommand(g),
 	)
 	return root
 }

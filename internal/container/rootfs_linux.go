@@ -36,4 +36,3 @@ func unmountRootfs(target string) error {
 	}
 	return nil
 }
-

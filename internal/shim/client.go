@@ -53,7 +53,7 @@ func Spawn(binary, dir, socket string) (*Client, error) {
 	cmd := exec.Command(binary, "--dir", dir, "--socket", socket)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.ExtraFiles = []*os.File{readyW}
-	cmd.Env = append(os.Environ(), "GOMAXPROCS=2", "GODEBUG=madvdontneed=1")
+	cmd.Env = append(os.Environ(), "GOMAXPROCS=1", "GODEBUG=madvdontneed=1")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
 		readyW.Close()

@@ -105,8 +105,8 @@ type ExecResult struct {
 
 // Files in the shim's directory.
 const (
-	PidName    = "shim.pid"
-	LogName    = "shim.log"
+	PidName = "shim.pid"
+	LogName = "shim.log"
 )
 
 // ExitFileName is where the shim records a container's exit (JSON State),

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/berth-runtime/berth/internal/shim"
 )
@@ -24,6 +25,27 @@ type Server struct {
 	containers map[string]*container
 	shutdown   bool
 	done       chan struct{}
+
+	idleTimer *time.Timer
+	idleDelay time.Duration
+}
+
+// SetIdleHook calls fn once no request has come for delay (and again after
+// each later burst of requests): the shim uses it to give memory back.
+func (s *Server) SetIdleHook(delay time.Duration, fn func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.idleTimer = time.AfterFunc(delay, fn)
+	s.idleDelay = delay
+}
+
+// busy postpones the idle hook.
+func (s *Server) busy() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.idleTimer != nil {
+		s.idleTimer.Reset(s.idleDelay)
+	}
 }
 
 // New prepares a shim serving from dir (its socket, exit files and log).
@@ -73,6 +95,7 @@ func (s *Server) handle(conn net.Conn) {
 		if err != nil {
 			return
 		}
+		s.busy()
 		var req shim.Request
 		var resp *shim.Response
 		if err := json.Unmarshal(line, &req); err != nil {
@@ -83,6 +106,7 @@ func (s *Server) handle(conn net.Conn) {
 		if enc.Encode(resp) != nil {
 			return
 		}
+		s.busy()
 	}
 }
 

@@ -1,0 +1,67 @@
+package bench
+
+import (
+	"context"
+	"time"
+)
+
+// MemoryFigures is what N idle pods cost.
+type MemoryFigures struct {
+	Pods            int     `json:"pods"`
+	DaemonIdle      Memory  `json:"daemonIdle"`
+	DaemonWithPods  Memory  `json:"daemonWithPods"`
+	MonitorsPerPod  Memory  `json:"monitorsPerPod"`
+	MonitorsTotal   Memory  `json:"monitorsTotal"`
+	MonitorProcsPer float64 `json:"monitorProcessesPerPod"`
+}
+
+// MeasureMemory starts pods pods with one container each, measures the
+// daemon and the monitors that appeared, and removes the pods.
+func MeasureMemory(ctx context.Context, t *Target, cfg *Config, pods int) (*MemoryFigures, error) {
+	daemon := Processes(t.Daemon)
+	baseline := map[int]bool{}
+	for _, pid := range Processes(t.Monitors...) {
+		baseline[pid] = true
+	}
+	f := &MemoryFigures{Pods: pods, DaemonIdle: MemoryOf(exactly(daemon, t.Daemon))}
+	var ids []string
+	defer func() {
+		for _, id := range ids {
+			removePod(ctx, t, id)
+		}
+	}()
+	for i := 0; i < pods; i++ {
+		podID, pc, err := runPod(ctx, t, cfg)
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, podID)
+		if _, err := startContainer(ctx, t, podID, pc, sleeper...); err != nil {
+			return nil, err
+		}
+	}
+	time.Sleep(2 * time.Second) // let GC and lazy allocations settle
+	var monitors []int
+	for _, pid := range Processes(t.Monitors...) {
+		if !baseline[pid] {
+			monitors = append(monitors, pid)
+		}
+	}
+	f.MonitorsTotal = MemoryOf(monitors)
+	f.MonitorsPerPod = Memory{RSS: f.MonitorsTotal.RSS / uint64(pods), PSS: f.MonitorsTotal.PSS / uint64(pods)}
+	f.MonitorProcsPer = float64(len(monitors)) / float64(pods)
+	f.DaemonWithPods = MemoryOf(exactly(daemon, t.Daemon))
+	return f, nil
+}
+
+// exactly keeps the pids whose argv[0] base name is name (containerd, not
+// containerd-shim).
+func exactly(pids []int, name string) []int {
+	var out []int
+	for _, pid := range pids {
+		if procName(pid) == name {
+			out = append(out, pid)
+		}
+	}
+	return out
+}

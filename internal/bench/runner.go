@@ -1,0 +1,102 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Options is one benchmark run.
+type Options struct {
+	Config     Config
+	Iterations int // samples per scenario and target
+	Rounds     int // the samples are taken in this many alternating batches
+	MemoryPods int // pods for the memory figures (0: skip)
+	Scenarios  []string
+}
+
+// Figure is one scenario's statistics per target.
+type Figure struct {
+	Name  string           `json:"name"`
+	Stats map[string]Stats `json:"stats"` // by target label
+}
+
+// Report is a whole run.
+type Report struct {
+	Date    time.Time                 `json:"date"`
+	Targets []string                  `json:"targets"` // labels: "berth", "containerd"
+	Figures []Figure                  `json:"figures"`
+	Memory  map[string]*MemoryFigures `json:"memory,omitempty"`
+}
+
+// Run runs every scenario against every target, alternating targets
+// batch by batch (A B A B ...) so that drift of the machine hits all alike.
+func Run(ctx context.Context, targets []*Target, o Options) (*Report, error) {
+	r := &Report{Date: time.Now().UTC(), Memory: map[string]*MemoryFigures{}}
+	for _, t := range targets {
+		if err := t.Prepare(ctx, o.Config.Image); err != nil {
+			return nil, err
+		}
+		r.Targets = append(r.Targets, label(t, targets))
+	}
+	rounds := max(o.Rounds, 1)
+	per := max(o.Iterations/rounds, 1)
+	for _, sc := range selected(o.Scenarios) {
+		samples := map[string][]time.Duration{}
+		for round := 0; round < rounds; round++ {
+			for _, t := range targets {
+				s, err := sc.Run(ctx, t, &o.Config, per)
+				if err != nil {
+					return r, fmt.Errorf("%s: %w", sc.Name, err)
+				}
+				samples[label(t, targets)] = append(samples[label(t, targets)], s...)
+			}
+		}
+		f := Figure{Name: sc.Name, Stats: map[string]Stats{}}
+		for l, s := range samples {
+			f.Stats[l] = Summarise(s)
+		}
+		r.Figures = append(r.Figures, f)
+	}
+	if o.MemoryPods > 0 {
+		for _, t := range targets {
+			m, err := MeasureMemory(ctx, t, &o.Config, o.MemoryPods)
+			if err != nil {
+				return r, fmt.Errorf("memory: %w", err)
+			}
+			r.Memory[label(t, targets)] = m
+		}
+	}
+	return r, nil
+}
+
+// label names a target by its runtime, or by its position when two
+// targets are the same runtime.
+func label(t *Target, all []*Target) string {
+	for i, o := range all {
+		if o != t && o.Name == t.Name {
+			for j, x := range all {
+				if x == t {
+					return fmt.Sprintf("%s#%d", t.Name, j+1)
+				}
+			}
+			_ = i
+		}
+	}
+	return t.Name
+}
+
+func selected(names []string) []Scenario {
+	if len(names) == 0 {
+		return Scenarios
+	}
+	var out []Scenario
+	for _, sc := range Scenarios {
+		for _, n := range names {
+			if sc.Name == n {
+				out = append(out, sc)
+			}
+		}
+	}
+	return out
+}
