@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -63,8 +64,11 @@ func (m *Manager) Create(ctx context.Context, podID string, cfg *runtime.Contain
 		{"shim", m.shimCreate},
 		{"record", m.record},
 	}
+	var timings []any
 	for _, step := range steps {
+		stepStart := time.Now()
 		u, err := step.do(ctx, cr)
+		timings = append(timings, step.name, time.Since(stepStart))
 		if u != nil {
 			undo = append(undo, u)
 		}
@@ -78,6 +82,7 @@ func (m *Manager) Create(ctx context.Context, podID string, cfg *runtime.Contain
 		}
 	}
 	created = true
+	slog.Debug("container created", append([]any{"id", cr.c.ID}, timings...)...)
 	go m.watch(cr.c.ID)
 	return cr.c.clone(), nil
 }
