@@ -38,6 +38,7 @@ type Config struct {
 type Runtime struct {
 	DefaultHandler   string             `toml:"default_handler"`
 	Shim             string             `toml:"shim"`
+	Pause            string             `toml:"pause"`
 	ClampOOMScoreAdj bool               `toml:"clamp_oom_score_adj"`
 	ShmSize          int64              `toml:"shm_size"`
 	Handlers         map[string]Handler `toml:"handlers"`

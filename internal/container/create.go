@@ -253,7 +253,8 @@ func (m *Manager) specInput(cr *creation) (*ocispec.Input, error) {
 	return &ocispec.Input{
 		ID: cr.c.ID, Config: cr.cfg, Sandbox: p.Config(), Image: cr.imgCfg, Rootfs: cr.c.Rootfs(),
 		Pod: ocispec.Pod{ID: p.ID, Hostname: filepath.Join(p.Dir, "hostname"), Hosts: filepath.Join(p.Dir, "hosts"),
-			ResolvConf: filepath.Join(p.Dir, "resolv.conf"), Shm: p.Shm, NetNS: p.NetNS, IPCNS: p.IPCNS, UTSNS: p.UTSNS},
+			ResolvConf: filepath.Join(p.Dir, "resolv.conf"), Shm: p.Shm, NetNS: p.NetNS, IPCNS: p.IPCNS, UTSNS: p.UTSNS,
+			PIDNS: p.PIDNamespace()},
 		CgroupsPath: cr.c.Cgroup, User: user, Devices: devices, SeccompProfile: profile, Host: host,
 		Annotations: map[string]string{
 			"io.kubernetes.cri.container-type": "container",

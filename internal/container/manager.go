@@ -33,10 +33,7 @@ type Images interface {
 }
 
 // Runtime is an OCI runtime handler: its binary and --root.
-type Runtime struct {
-	Path string
-	Root string
-}
+type Runtime = pod.Runtime
 
 // Options configures the container manager.
 type Options struct {

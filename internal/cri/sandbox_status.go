@@ -19,7 +19,7 @@ func (s *Server) PodSandboxStatus(_ context.Context, req *runtime.PodSandboxStat
 	if req.GetVerbose() {
 		info, err := json.Marshal(map[string]any{
 			"id": sb.ID, "state": sb.State, "runtimeHandler": sb.Handler, "hostname": sb.Hostname,
-			"cgroup": sb.Cgroup, "netns": sb.NetNS, "ipcns": sb.IPCNS, "utsns": sb.UTSNS, "shm": sb.Shm,
+			"cgroup": sb.Cgroup, "netns": sb.NetNS, "ipcns": sb.IPCNS, "utsns": sb.UTSNS, "shm": sb.Shm, "infraPid": sb.InfraPid,
 			"config": sb.Config(),
 		})
 		if err != nil {

@@ -17,7 +17,7 @@ import (
 // runtimeParts wires the pod and container managers.
 func (d *Daemon) runtimeParts(images *image.Service) (*pod.Manager, *container.Manager, []string, error) {
 	cfg := d.cfg
-	shimBin, err := shimBinary(cfg.Runtime.Shim)
+	shimBin, err := besideBerthd(cfg.Runtime.Shim, "berth-shim")
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -40,16 +40,21 @@ func (d *Daemon) runtimeParts(images *image.Service) (*pod.Manager, *container.M
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	pods, err := pod.NewManager(pod.Options{
-		StateDir: cfg.State, DB: d.db, ShimBinary: shimBin, Handlers: handlers,
-		DefaultHandler: cfg.Runtime.DefaultHandler, ShmSize: cfg.Runtime.ShmSize,
-	})
+	pauseBin, err := besideBerthd(cfg.Runtime.Pause, "berth-pause")
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	minAdj := -1000
 	if cfg.Runtime.ClampOOMScoreAdj {
 		minAdj = container.MinOOMScoreAdj()
+	}
+	pods, err := pod.NewManager(pod.Options{
+		StateDir: cfg.State, DB: d.db, ShimBinary: shimBin, Handlers: handlers,
+		DefaultHandler: cfg.Runtime.DefaultHandler, ShmSize: cfg.Runtime.ShmSize,
+		Runtimes: runtimes, PauseBinary: pauseBin, MinOOMScoreAdj: minAdj,
+	})
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	containers, err := container.NewManager(container.Options{
 		StateDir: filepath.Join(cfg.State, "containers"), RootDir: filepath.Join(cfg.Root, "containers"),
@@ -81,21 +86,21 @@ func injectFailure(pods *pod.Manager, containers *container.Manager) {
 	}
 }
 
-// shimBinary finds berth-shim: the configured path, else beside berthd,
-// else in $PATH.
-func shimBinary(configured string) (string, error) {
+// besideBerthd finds one of berth's helper binaries: the configured path,
+// else the one beside berthd, else in $PATH.
+func besideBerthd(configured, name string) (string, error) {
 	if configured != "" {
 		return configured, nil
 	}
 	if self, err := os.Executable(); err == nil {
-		p := filepath.Join(filepath.Dir(self), "berth-shim")
+		p := filepath.Join(filepath.Dir(self), name)
 		if _, err := os.Stat(p); err == nil {
 			return p, nil
 		}
 	}
-	p, err := exec.LookPath("berth-shim")
+	p, err := exec.LookPath(name)
 	if err != nil {
-		return "", fmt.Errorf("berth-shim not found beside berthd nor in $PATH (set runtime.shim)")
+		return "", fmt.Errorf("%s not found beside berthd nor in $PATH (set it in [runtime])", name)
 	}
 	return p, nil
 }

@@ -33,6 +33,18 @@ type Options struct {
 	Handlers       map[string]bool
 	DefaultHandler string
 	ShmSize        int64
+	// Runtimes are the OCI runtimes by handler name (for the infra process).
+	Runtimes map[string]Runtime
+	// PauseBinary is berth-pause, the infra process of pods that share a
+	// PID namespace.
+	PauseBinary    string
+	MinOOMScoreAdj int
+}
+
+// Runtime is an OCI runtime handler: its binary and its --root.
+type Runtime struct {
+	Path string
+	Root string
 }
 
 // Manager runs pod sandboxes. Reads come from memory; every change is

@@ -57,6 +57,7 @@ func (m *Manager) Run(ctx context.Context, cfg *runtime.PodSandboxConfig, handle
 		{"shm", func() (func(), error) { return m.mountPodShm(s) }},
 		{"cgroup", func() (func(), error) { return m.makeCgroup(s) }},
 		{"shim", func() (func(), error) { return m.startShim(s) }},
+		{"infra", func() (func(), error) { return m.startInfra(ctx, s) }},
 		{"record", func() (func(), error) { return m.record(s) }},
 	}
 	for _, step := range steps {

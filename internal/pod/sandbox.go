@@ -40,6 +40,8 @@ type Sandbox struct {
 	// cgroup_parent was given) and so removes it.
 	Cgroup     string `json:"cgroup"`
 	OwnsCgroup bool   `json:"ownsCgroup,omitempty"`
+	// InfraPid is the pause process of a pod that shares one PID namespace.
+	InfraPid int `json:"infraPid,omitempty"`
 
 	config *runtime.PodSandboxConfig
 }
@@ -67,6 +69,19 @@ func NameKey(m *runtime.PodSandboxMetadata) string {
 // HostNetwork tells whether the pod uses the node's network namespace.
 func (s *Sandbox) HostNetwork() bool {
 	return s.Config().GetLinux().GetSecurityContext().GetNamespaceOptions().GetNetwork() == runtime.NamespaceMode_NODE
+}
+
+// SharesPID tells whether the pod's containers share one PID namespace.
+func (s *Sandbox) SharesPID() bool {
+	return s.Config().GetLinux().GetSecurityContext().GetNamespaceOptions().GetPid() == runtime.NamespaceMode_POD
+}
+
+// PIDNamespace is the infra process's PID namespace, or "".
+func (s *Sandbox) PIDNamespace() string {
+	if s.InfraPid <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("/proc/%d/ns/pid", s.InfraPid)
 }
 
 // ShimDir is where the pod's berth-shim lives.

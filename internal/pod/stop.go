@@ -29,6 +29,9 @@ func (m *Manager) Stop(ctx context.Context, id string) error {
 			return fmt.Errorf("stop containers of pod %s: %w", s.ID, err)
 		}
 	}
+	if err := m.stopInfra(ctx, s); err != nil {
+		return err
+	}
 	if err := unmountShm(s.Shm); err != nil {
 		return err
 	}

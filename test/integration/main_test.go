@@ -31,7 +31,7 @@ func run(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	berthdBin, berthBin = filepath.Join(dir, "berthd"), filepath.Join(dir, "berth")
-	build := exec.Command("go", "build", "-o", dir+"/", "github.com/berth-runtime/berth/cmd/berthd", "github.com/berth-runtime/berth/cmd/berth", "github.com/berth-runtime/berth/cmd/berth-shim")
+	build := exec.Command("go", "build", "-o", dir+"/", "github.com/berth-runtime/berth/cmd/berthd", "github.com/berth-runtime/berth/cmd/berth", "github.com/berth-runtime/berth/cmd/berth-shim", "github.com/berth-runtime/berth/cmd/berth-pause")
 	build.Stdout, build.Stderr = os.Stdout, os.Stderr
 	// Static binaries, as `make build` makes them: a shim without libc is smaller.
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -121,3 +122,5 @@ func logLines(t testing.TB, path string) [][3]string {
 func logPathOf(pod *runtime.PodSandboxConfig, ctr *runtime.ContainerConfig) string {
 	return filepath.Join(pod.LogDirectory, ctr.LogPath)
 }
+
+func regexpMatch(pattern, s string) bool { return regexp.MustCompile(pattern).MatchString(s) }

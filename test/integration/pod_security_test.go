@@ -167,3 +167,35 @@ func statusCode(err error) string {
 	}
 	return fmt.Sprint(err)
 }
+
+// TestSharedPIDNamespaceRunsInfra: a pod that shares one PID namespace
+// gets berth-pause as PID 1, and its containers see each other.
+func TestSharedPIDNamespaceRunsInfra(t *testing.T) {
+	ti := images(t)
+	b := startBerthd(t, "")
+	img := mustPull(t, b, ti.Ref("busybox:latest"))
+	pod := podConfig(t, "sharedpid")
+	shared := &runtime.NamespaceOption{Pid: runtime.NamespaceMode_POD}
+	pod.Linux.SecurityContext = &runtime.LinuxSandboxSecurityContext{NamespaceOptions: shared}
+	podID := runPod(t, b, pod)
+	a := ctrConfig("a", img, "sleep", "4321")
+	a.Linux.SecurityContext.NamespaceOptions = shared
+	runContainer(t, b, podID, pod, a)
+	bcfg := ctrConfig("b", img, "sleep", "1000")
+	bcfg.Linux.SecurityContext.NamespaceOptions = shared
+	bid := runContainer(t, b, podID, pod, bcfg)
+	ps := execOut(t, b, bid, "ps", "-o", "pid,args")
+	if !strings.Contains(ps, "sleep 4321") || !regexpMatch(`(?m)^\s*1\s+/pause`, ps) {
+		t.Fatalf("shared PID namespace:\n%s", ps)
+	}
+	st, _ := b.RT.PodSandboxStatus(ctxT(t), &runtime.PodSandboxStatusRequest{PodSandboxId: podID, Verbose: true})
+	if !strings.Contains(st.Info["info"], `"infraPid":`) || strings.Contains(st.Info["info"], `"infraPid":0`) {
+		t.Fatalf("no infra pid: %s", st.Info["info"])
+	}
+	if _, err := b.RT.StopPodSandbox(ctxT(t), &runtime.StopPodSandboxRequest{PodSandboxId: podID}); err != nil {
+		t.Fatal(err)
+	}
+	if procs := processesMentioning("/pause"); len(procs) != 0 {
+		t.Fatalf("pause still runs after StopPodSandbox: %v", procs)
+	}
+}

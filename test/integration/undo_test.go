@@ -10,10 +10,12 @@ import (
 // TestRunPodSandboxUndoesEveryStep fails RunPodSandbox after each of its
 // steps and checks that nothing of the pod remains.
 func TestRunPodSandboxUndoesEveryStep(t *testing.T) {
-	for _, step := range []string{"dir", "namespaces", "files", "shm", "cgroup", "shim", "record"} {
+	for _, step := range []string{"dir", "namespaces", "files", "shm", "cgroup", "shim", "infra", "record"} {
 		t.Run(step, func(t *testing.T) {
 			b := startBerthd(t, "", "BERTH_TEST_FAIL_AFTER=pod:"+step)
-			_, err := b.RT.RunPodSandbox(ctxT(t), &runtime.RunPodSandboxRequest{Config: podConfig(t, "undo")})
+			cfg := podConfig(t, "undo") // with a shared PID namespace, so that the infra step does something
+			cfg.Linux.SecurityContext = &runtime.LinuxSandboxSecurityContext{NamespaceOptions: &runtime.NamespaceOption{Pid: runtime.NamespaceMode_POD}}
+			_, err := b.RT.RunPodSandbox(ctxT(t), &runtime.RunPodSandboxRequest{Config: cfg})
 			if err == nil || !strings.Contains(err.Error(), "injected failure") {
 				t.Fatalf("want the injected failure, got %v", err)
 			}

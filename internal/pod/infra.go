@@ -1,0 +1,65 @@
+package pod
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/berth-runtime/berth/internal/errdefs"
+	"github.com/berth-runtime/berth/internal/ocispec"
+	"github.com/berth-runtime/berth/internal/shim"
+)
+
+// startInfra runs berth-pause as PID 1 of the pod's shared PID namespace;
+// pods without one need no infra process at all.
+func (m *Manager) startInfra(ctx context.Context, s *Sandbox) (func(), error) {
+	if !s.SharesPID() {
+		return nil, nil
+	}
+	rt, ok := m.opts.Runtimes[s.Handler]
+	if !ok {
+		return nil, errdefs.FailedPrecondition("runtime handler %q is not configured", s.Handler)
+	}
+	bundle := filepath.Join(s.Dir, "infra")
+	if err := os.MkdirAll(filepath.Join(bundle, "rootfs"), 0o711); err != nil {
+		return nil, err
+	}
+	spec := ocispec.InfraSpec(filepath.Join(bundle, "rootfs"), m.opts.PauseBinary, strings.TrimSuffix(s.Cgroup, "/")+"/pause",
+		ocispec.Pod{NetNS: s.NetNS, IPCNS: s.IPCNS, UTSNS: s.UTSNS}, m.opts.MinOOMScoreAdj)
+	data, err := json.Marshal(spec)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(bundle, "config.json"), data, 0o600); err != nil {
+		return nil, err
+	}
+	client := m.Shim(s)
+	st, err := client.Create(ctx, s.ID, &shim.CreateRequest{Bundle: bundle, Runtime: rt.Path, RuntimeRoot: rt.Root})
+	if err != nil {
+		return nil, fmt.Errorf("create infra process: %w", err)
+	}
+	undo := func() { client.Delete(context.Background(), s.ID) }
+	if err := client.Start(ctx, s.ID); err != nil {
+		undo()
+		return nil, fmt.Errorf("start infra process: %w", err)
+	}
+	s.InfraPid = st.Pid
+	return undo, nil
+}
+
+// stopInfra ends the infra process; a pod without one, or one already
+// gone, is fine.
+func (m *Manager) stopInfra(ctx context.Context, s *Sandbox) error {
+	if s.InfraPid <= 0 {
+		return nil
+	}
+	_, err := m.Shim(s).Delete(ctx, s.ID)
+	if err != nil && !errdefs.Is(err, errdefs.ErrNotFound) && !errors.Is(err, shim.ErrShimGone) {
+		return fmt.Errorf("stop infra process: %w", err)
+	}
+	return nil
+}
