@@ -14,6 +14,10 @@ import (
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
 )
 
+// ownPID gives the container a PID namespace of its own, as docker run does
+// (the CRI's zero value would share one pod-wide namespace).
+var ownPID = &runtime.NamespaceOption{Pid: runtime.NamespaceMode_CONTAINER}
+
 type runOptions struct {
 	remove  bool
 	detach  bool
@@ -65,7 +69,7 @@ func runRun(g *globalOptions, o *runOptions, image string, command []string) err
 		Hostname:     name,
 		LogDirectory: filepath.Join(o.logDir, name+"_"+randomHex(4)),
 		Labels:       map[string]string{"berth.run": "true"},
-		Linux:        &runtime.LinuxPodSandboxConfig{},
+		Linux:        &runtime.LinuxPodSandboxConfig{SecurityContext: &runtime.LinuxSandboxSecurityContext{NamespaceOptions: ownPID}},
 	}
 	ctrCfg, err := o.containerConfig(name, imageID, image, command)
 	if err != nil {
@@ -102,7 +106,7 @@ func (o *runOptions) containerConfig(name, imageID, image string, command []stri
 		Image:    &runtime.ImageSpec{Image: imageID, UserSpecifiedImage: image},
 		Args:     command, // like docker: COMMAND replaces the image's cmd, not its entrypoint
 		LogPath:  name + ".log",
-		Linux:    &runtime.LinuxContainerConfig{SecurityContext: &runtime.LinuxContainerSecurityContext{}},
+		Linux:    &runtime.LinuxContainerConfig{SecurityContext: &runtime.LinuxContainerSecurityContext{NamespaceOptions: ownPID}},
 	}
 	for _, kv := range o.env {
 		k, v, _ := strings.Cut(kv, "=")

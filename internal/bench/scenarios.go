@@ -41,7 +41,8 @@ func podConfig(t *Target, cfg *Config) *runtime.PodSandboxConfig {
 		Metadata:     &runtime.PodSandboxMetadata{Name: name, Namespace: "bench", Uid: name},
 		Hostname:     name,
 		LogDirectory: fmt.Sprintf("%s/%s", cfg.LogDir, name),
-		Linux:        &runtime.LinuxPodSandboxConfig{CgroupParent: cfg.CgroupParent},
+		Linux: &runtime.LinuxPodSandboxConfig{CgroupParent: cfg.CgroupParent, SecurityContext: &runtime.LinuxSandboxSecurityContext{
+			NamespaceOptions: &runtime.NamespaceOption{Pid: runtime.NamespaceMode_CONTAINER}}},
 	}
 }
 
@@ -51,7 +52,8 @@ func ctrConfig(t *Target, cmd ...string) *runtime.ContainerConfig {
 		Image:    &runtime.ImageSpec{Image: t.imageID},
 		Command:  cmd,
 		LogPath:  "c.log",
-		Linux:    &runtime.LinuxContainerConfig{SecurityContext: &runtime.LinuxContainerSecurityContext{}},
+		Linux: &runtime.LinuxContainerConfig{SecurityContext: &runtime.LinuxContainerSecurityContext{
+			NamespaceOptions: &runtime.NamespaceOption{Pid: runtime.NamespaceMode_CONTAINER}}},
 	}
 }
 

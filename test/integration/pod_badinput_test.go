@@ -52,10 +52,22 @@ func TestPodAndContainerBadInput(t *testing.T) {
 	expect("unknown pod", err, "NotFound", "nosuchpod")
 
 	for name, call := range map[string]func() error{
-		"start":  func() error { _, err := b.RT.StartContainer(ctxT(t), &runtime.StartContainerRequest{ContainerId: "nosuch"}); return err },
-		"stop":   func() error { _, err := b.RT.StopContainer(ctxT(t), &runtime.StopContainerRequest{ContainerId: "nosuch"}); return err },
-		"status": func() error { _, err := b.RT.ContainerStatus(ctxT(t), &runtime.ContainerStatusRequest{ContainerId: "nosuch"}); return err },
-		"exec":   func() error { _, err := b.RT.ExecSync(ctxT(t), &runtime.ExecSyncRequest{ContainerId: "nosuch", Cmd: []string{"true"}}); return err },
+		"start": func() error {
+			_, err := b.RT.StartContainer(ctxT(t), &runtime.StartContainerRequest{ContainerId: "nosuch"})
+			return err
+		},
+		"stop": func() error {
+			_, err := b.RT.StopContainer(ctxT(t), &runtime.StopContainerRequest{ContainerId: "nosuch"})
+			return err
+		},
+		"status": func() error {
+			_, err := b.RT.ContainerStatus(ctxT(t), &runtime.ContainerStatusRequest{ContainerId: "nosuch"})
+			return err
+		},
+		"exec": func() error {
+			_, err := b.RT.ExecSync(ctxT(t), &runtime.ExecSyncRequest{ContainerId: "nosuch", Cmd: []string{"true"}})
+			return err
+		},
 		"podstatus": func() error {
 			_, err := b.RT.PodSandboxStatus(ctxT(t), &runtime.PodSandboxStatusRequest{PodSandboxId: "nosuch"})
 			return err

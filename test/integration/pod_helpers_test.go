@@ -22,7 +22,10 @@ func podConfig(t testing.TB, name string) *runtime.PodSandboxConfig {
 		Hostname:     name,
 		LogDirectory: t.TempDir(),
 		Labels:       map[string]string{"app": name},
-		Linux:        &runtime.LinuxPodSandboxConfig{},
+		// As the kubelet does for pods that do not share their process
+		// namespace (NamespaceMode's zero value, POD, would share it).
+		Linux: &runtime.LinuxPodSandboxConfig{SecurityContext: &runtime.LinuxSandboxSecurityContext{
+			NamespaceOptions: &runtime.NamespaceOption{Pid: runtime.NamespaceMode_CONTAINER}}},
 	}
 }
 
@@ -42,7 +45,8 @@ func ctrConfig(name, image string, cmd ...string) *runtime.ContainerConfig {
 		Image:    &runtime.ImageSpec{Image: image},
 		Command:  cmd,
 		LogPath:  name + ".log",
-		Linux:    &runtime.LinuxContainerConfig{SecurityContext: &runtime.LinuxContainerSecurityContext{}},
+		Linux: &runtime.LinuxContainerConfig{SecurityContext: &runtime.LinuxContainerSecurityContext{
+			NamespaceOptions: &runtime.NamespaceOption{Pid: runtime.NamespaceMode_CONTAINER}}},
 	}
 }
 
