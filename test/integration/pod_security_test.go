@@ -199,3 +199,54 @@ func TestSharedPIDNamespaceRunsInfra(t *testing.T) {
 		t.Fatalf("pause still runs after StopPodSandbox: %v", procs)
 	}
 }
+
+func TestSeccompCapabilitiesAndDevices(t *testing.T) {
+	ti := images(t)
+	b := startBerthd(t, "")
+	img := mustPull(t, b, ti.Ref("busybox:latest"))
+	pod := podConfig(t, "sec")
+	podID := runPod(t, b, pod)
+
+	def := ctrConfig("default", img, "sleep", "1000")
+	def.Linux.SecurityContext.Seccomp = &runtime.SecurityProfile{ProfileType: runtime.SecurityProfile_RuntimeDefault}
+	def.Linux.SecurityContext.Capabilities = &runtime.Capability{DropCapabilities: []string{"ALL"}, AddCapabilities: []string{"NET_BIND_SERVICE"}}
+	def.Devices = []*runtime.Device{{HostPath: "/dev/zero", ContainerPath: "/dev/berthzero", Permissions: "rwm"}}
+	id := runContainer(t, b, podID, pod, def)
+	status := execOut(t, b, id, "cat", "/proc/self/status")
+	if !strings.Contains(status, "Seccomp:\t2") {
+		t.Errorf("RuntimeDefault seccomp not applied:\n%s", status)
+	}
+	// Only CAP_NET_BIND_SERVICE (bit 10) in the bounding set.
+	if !strings.Contains(status, "CapBnd:\t0000000000000400") {
+		t.Errorf("capabilities: %s", grepLine(status, "CapBnd"))
+	}
+	if got := execOut(t, b, id, "sh", "-c", "head -c 4 /dev/berthzero | wc -c"); strings.TrimSpace(got) != "4" {
+		t.Errorf("device: %q", got)
+	}
+
+	unconfined := ctrConfig("unconfined", img, "sleep", "1000")
+	unconfined.Linux.SecurityContext.Seccomp = &runtime.SecurityProfile{ProfileType: runtime.SecurityProfile_Unconfined}
+	uid := runContainer(t, b, podID, pod, unconfined)
+	if s := execOut(t, b, uid, "cat", "/proc/self/status"); !strings.Contains(s, "Seccomp:\t0") || !strings.Contains(s, "CapBnd:\t00000000a80425fb") {
+		t.Errorf("unconfined/default caps: %s %s", grepLine(s, "Seccomp"), grepLine(s, "CapBnd"))
+	}
+
+	profile := filepath.Join(t.TempDir(), "deny-mkdir.json")
+	os.WriteFile(profile, []byte(`{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO"}]}`), 0o644)
+	local := ctrConfig("local", img, "sleep", "1000")
+	local.Linux.SecurityContext.Seccomp = &runtime.SecurityProfile{ProfileType: runtime.SecurityProfile_Localhost, LocalhostRef: profile}
+	lid := runContainer(t, b, podID, pod, local)
+	resp, err := b.RT.ExecSync(ctxT(t), &runtime.ExecSyncRequest{ContainerId: lid, Cmd: []string{"mkdir", "/tmp/x"}, Timeout: 10})
+	if err != nil || resp.ExitCode == 0 {
+		t.Errorf("Localhost profile should deny mkdir: %+v %v", resp, err)
+	}
+}
+
+func grepLine(s, prefix string) string {
+	for _, l := range strings.Split(s, "\n") {
+		if strings.HasPrefix(l, prefix) {
+			return l
+		}
+	}
+	return ""
+}
