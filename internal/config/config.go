@@ -30,6 +30,7 @@ type Config struct {
 	ShutdownTimeout Duration `toml:"shutdown_timeout"`
 
 	Runtime  Runtime  `toml:"runtime"`
+	Network  Network  `toml:"network"`
 	Image    Image    `toml:"image"`
 	Registry Registry `toml:"registry"`
 }
@@ -48,6 +49,15 @@ type Runtime struct {
 type Handler struct {
 	Path string `toml:"path"`
 	Root string `toml:"root"`
+}
+
+// Network configures pod networking through CNI.
+type Network struct {
+	ConfDir        string   `toml:"conf_dir"`
+	PluginDirs     []string `toml:"plugin_dirs"`
+	DefaultNetwork bool     `toml:"default_network"`
+	Bridge         string   `toml:"bridge"`
+	Subnet         string   `toml:"subnet"`
 }
 
 // Image configures pulling and storing images.

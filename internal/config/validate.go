@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -44,6 +45,18 @@ func (c *Config) Validate() error {
 	}
 	if c.Runtime.ShmSize < 1<<20 {
 		bad("runtime.shm_size", "must be at least 1 MiB, got %d", c.Runtime.ShmSize)
+	}
+	if !filepath.IsAbs(c.Network.ConfDir) {
+		bad("network.conf_dir", "must be an absolute path, got %q", c.Network.ConfDir)
+	}
+	if len(c.Network.PluginDirs) == 0 {
+		bad("network.plugin_dirs", "must list at least one directory")
+	}
+	if _, _, err := net.ParseCIDR(c.Network.Subnet); err != nil {
+		bad("network.subnet", "must be a CIDR such as 10.88.0.0/16, got %q", c.Network.Subnet)
+	}
+	if n := len(c.Network.Bridge); n == 0 || n > 15 {
+		bad("network.bridge", "must be an interface name of 1 to 15 characters, got %q", c.Network.Bridge)
 	}
 	seen := map[string]bool{}
 	for i, h := range c.Registry.Hosts {

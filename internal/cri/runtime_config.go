@@ -11,8 +11,11 @@ func (s *Server) RuntimeConfig(context.Context, *runtime.RuntimeConfigRequest) (
 	return &runtime.RuntimeConfigResponse{Linux: &runtime.LinuxRuntimeConfiguration{CgroupDriver: runtime.CgroupDriver_CGROUPFS}}, nil
 }
 
-// UpdateRuntimeConfig accepts the pod CIDR; networking uses it once CNI is
-// wired (issue: pod networking).
-func (s *Server) UpdateRuntimeConfig(context.Context, *runtime.UpdateRuntimeConfigRequest) (*runtime.UpdateRuntimeConfigResponse, error) {
+// UpdateRuntimeConfig stores the node's pod CIDR for the CNI plugins
+// that take it.
+func (s *Server) UpdateRuntimeConfig(_ context.Context, req *runtime.UpdateRuntimeConfigRequest) (*runtime.UpdateRuntimeConfigResponse, error) {
+	if cidr := req.GetRuntimeConfig().GetNetworkConfig().GetPodCidr(); cidr != "" {
+		s.network.SetPodCIDR(cidr)
+	}
 	return &runtime.UpdateRuntimeConfigResponse{}, nil
 }

@@ -8,13 +8,12 @@ import (
 
 // Status reports the runtime and network conditions.
 func (s *Server) Status(context.Context, *runtime.StatusRequest) (*runtime.StatusResponse, error) {
+	netCond := &runtime.RuntimeCondition{Type: runtime.NetworkReady, Status: true}
+	if ok, why := s.network.Ready(); !ok {
+		netCond.Status, netCond.Reason, netCond.Message = false, "NetworkPluginNotReady", "berth: "+why
+	}
 	return &runtime.StatusResponse{Status: &runtime.RuntimeStatus{Conditions: []*runtime.RuntimeCondition{
-		{Type: runtime.RuntimeReady, Status: true},
-		{
-			Type: runtime.NetworkReady, Status: false,
-			Reason:  "NetworkPluginNotReady",
-			Message: "berth: pod networking is not implemented yet",
-		},
+		{Type: runtime.RuntimeReady, Status: true}, netCond,
 	}}, RuntimeHandlers: s.runtimeHandlers()}, nil
 }
 

@@ -6,6 +6,7 @@ import (
 
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
 
+	"github.com/berth-runtime/berth/internal/network"
 	"github.com/berth-runtime/berth/internal/pod"
 )
 
@@ -41,10 +42,32 @@ func sandboxStatus(sb *pod.Sandbox) *runtime.PodSandboxStatus {
 	cfg := sb.Config()
 	return &runtime.PodSandboxStatus{
 		Id: sb.ID, Metadata: cfg.GetMetadata(), State: sandboxState(sb), CreatedAt: sb.CreatedAt.UnixNano(),
-		Network: &runtime.PodSandboxNetworkStatus{},
+		Network: networkStatus(sb),
 		Linux: &runtime.LinuxPodSandboxStatus{Namespaces: &runtime.Namespace{
 			Options: cfg.GetLinux().GetSecurityContext().GetNamespaceOptions(),
 		}},
 		Labels: cfg.GetLabels(), Annotations: cfg.GetAnnotations(), RuntimeHandler: sb.Handler,
 	}
+}
+
+// networkStatus gives the pod's IPs: from CNI, or the node's for a pod on
+// the host network.
+func networkStatus(sb *pod.Sandbox) *runtime.PodSandboxNetworkStatus {
+	var ips []string
+	switch {
+	case sb.State != pod.StateReady:
+	case sb.HostNetwork():
+		ips = network.HostIPs()
+	case sb.Network != nil:
+		ips = sb.Network.IPs
+	}
+	st := &runtime.PodSandboxNetworkStatus{}
+	for i, ip := range ips {
+		if i == 0 {
+			st.Ip = ip
+			continue
+		}
+		st.AdditionalIps = append(st.AdditionalIps, &runtime.PodIP{Ip: ip})
+	}
+	return st
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/berth-runtime/berth/internal/container"
 	"github.com/berth-runtime/berth/internal/image"
+	"github.com/berth-runtime/berth/internal/network"
 	"github.com/berth-runtime/berth/internal/pod"
 )
 
@@ -30,13 +31,14 @@ type Server struct {
 	images     *image.Service
 	pods       *pod.Manager
 	containers *container.Manager
+	network    *network.Manager
 	handlers   []string
 }
 
 // NewServer wires the CRI edge to the domain services. handlers are the
 // runtime handler names Status reports.
-func NewServer(images *image.Service, pods *pod.Manager, containers *container.Manager, handlers []string) *Server {
-	return &Server{images: images, pods: pods, containers: containers, handlers: handlers}
+func NewServer(images *image.Service, pods *pod.Manager, containers *container.Manager, net *network.Manager, handlers []string) *Server {
+	return &Server{images: images, pods: pods, containers: containers, network: net, handlers: handlers}
 }
 
 // Register adds both CRI services, and berth's progress stream, to g.

@@ -17,6 +17,7 @@ import (
 	"github.com/berth-runtime/berth/internal/config"
 	"github.com/berth-runtime/berth/internal/cri"
 	"github.com/berth-runtime/berth/internal/image"
+	"github.com/berth-runtime/berth/internal/network"
 	"github.com/berth-runtime/berth/internal/store"
 )
 
@@ -58,7 +59,14 @@ func New(cfg *config.Config) (_ *Daemon, err error) {
 	if err != nil {
 		return nil, err
 	}
-	pods, containers, handlers, err := d.runtimeParts(images)
+	net, err := network.New(network.Options{
+		ConfDir: cfg.Network.ConfDir, BinDirs: cfg.Network.PluginDirs, StateDir: filepath.Join(cfg.State, "cni"),
+		DefaultNetwork: cfg.Network.DefaultNetwork, Bridge: cfg.Network.Bridge, Subnet: cfg.Network.Subnet,
+	})
+	if err != nil {
+		return nil, err
+	}
+	pods, containers, handlers, err := d.runtimeParts(images, net)
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +75,7 @@ func New(cfg *config.Config) (_ *Daemon, err error) {
 		grpc.ChainStreamInterceptor(cri.StreamInterceptor),
 		grpc.MaxRecvMsgSize(16<<20), grpc.MaxSendMsgSize(32<<20),
 	)
-	cri.NewServer(images, pods, containers, handlers).Register(d.grpc)
+	cri.NewServer(images, pods, containers, net, handlers).Register(d.grpc)
 	if d.listener, err = listenUnix(cfg.Listen); err != nil {
 		return nil, err
 	}

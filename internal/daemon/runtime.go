@@ -11,11 +11,12 @@ import (
 
 	"github.com/berth-runtime/berth/internal/container"
 	"github.com/berth-runtime/berth/internal/image"
+	"github.com/berth-runtime/berth/internal/network"
 	"github.com/berth-runtime/berth/internal/pod"
 )
 
 // runtimeParts wires the pod and container managers.
-func (d *Daemon) runtimeParts(images *image.Service) (*pod.Manager, *container.Manager, []string, error) {
+func (d *Daemon) runtimeParts(images *image.Service, net *network.Manager) (*pod.Manager, *container.Manager, []string, error) {
 	cfg := d.cfg
 	shimBin, err := besideBerthd(cfg.Runtime.Shim, "berth-shim")
 	if err != nil {
@@ -51,7 +52,7 @@ func (d *Daemon) runtimeParts(images *image.Service) (*pod.Manager, *container.M
 	pods, err := pod.NewManager(pod.Options{
 		StateDir: cfg.State, DB: d.db, ShimBinary: shimBin, Handlers: handlers,
 		DefaultHandler: cfg.Runtime.DefaultHandler, ShmSize: cfg.Runtime.ShmSize,
-		Runtimes: runtimes, PauseBinary: pauseBin, MinOOMScoreAdj: minAdj,
+		Runtimes: runtimes, PauseBinary: pauseBin, MinOOMScoreAdj: minAdj, Network: net,
 	})
 	if err != nil {
 		return nil, nil, nil, err

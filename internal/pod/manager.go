@@ -10,6 +10,7 @@ import (
 
 	"github.com/berth-runtime/berth/internal/errdefs"
 	"github.com/berth-runtime/berth/internal/keylock"
+	"github.com/berth-runtime/berth/internal/network"
 	"github.com/berth-runtime/berth/internal/shim"
 	"github.com/berth-runtime/berth/internal/store"
 )
@@ -19,6 +20,12 @@ import (
 type Containers interface {
 	StopAll(ctx context.Context, podID string) error
 	RemoveAll(ctx context.Context, podID string) error
+}
+
+// Network is what pods need of pod networking (CNI).
+type Network interface {
+	Setup(ctx context.Context, p network.Pod) (*network.Attachment, error)
+	Teardown(ctx context.Context, p network.Pod, a *network.Attachment) error
 }
 
 // Options configures the pod manager.
@@ -39,6 +46,7 @@ type Options struct {
 	// PID namespace.
 	PauseBinary    string
 	MinOOMScoreAdj int
+	Network        Network
 }
 
 // Runtime is an OCI runtime handler: its binary and its --root.

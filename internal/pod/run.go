@@ -53,6 +53,7 @@ func (m *Manager) Run(ctx context.Context, cfg *runtime.PodSandboxConfig, handle
 	}{
 		{"dir", func() (func(), error) { return m.makeDir(s) }},
 		{"namespaces", func() (func(), error) { return m.pinPodNamespaces(s) }},
+		{"network", func() (func(), error) { return m.setupNetwork(ctx, s) }},
 		{"files", func() (func(), error) { return nil, writePodFiles(s.Dir, s.Hostname, cfg, s.HostNetwork()) }},
 		{"shm", func() (func(), error) { return m.mountPodShm(s) }},
 		{"cgroup", func() (func(), error) { return m.makeCgroup(s) }},
@@ -138,6 +139,18 @@ func (m *Manager) pinPodNamespaces(s *Sandbox) (func(), error) {
 	}
 	s.NetNS, s.UTSNS, s.IPCNS = paths["net"], paths["uts"], paths["ipc"]
 	return func() { unpinNamespaces(paths) }, nil
+}
+
+func (m *Manager) setupNetwork(ctx context.Context, s *Sandbox) (func(), error) {
+	if s.HostNetwork() || m.opts.Network == nil {
+		return nil, nil
+	}
+	a, err := m.opts.Network.Setup(ctx, s.NetworkPod())
+	if err != nil {
+		return nil, err
+	}
+	s.Network = a
+	return func() { m.opts.Network.Teardown(context.Background(), s.NetworkPod(), a) }, nil
 }
 
 func (m *Manager) mountPodShm(s *Sandbox) (func(), error) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/berth-runtime/berth/internal/network"
 	"google.golang.org/protobuf/proto"
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
 )
@@ -42,6 +43,8 @@ type Sandbox struct {
 	OwnsCgroup bool   `json:"ownsCgroup,omitempty"`
 	// InfraPid is the pause process of a pod that shares one PID namespace.
 	InfraPid int `json:"infraPid,omitempty"`
+	// Network is the pod's CNI attachment, until StopPodSandbox tears it down.
+	Network *network.Attachment `json:"network,omitempty"`
 
 	config *runtime.PodSandboxConfig
 }
@@ -82,6 +85,15 @@ func (s *Sandbox) PIDNamespace() string {
 		return ""
 	}
 	return fmt.Sprintf("/proc/%d/ns/pid", s.InfraPid)
+}
+
+// NetworkPod describes the pod to CNI.
+func (s *Sandbox) NetworkPod() network.Pod {
+	cfg := s.Config()
+	return network.Pod{
+		ID: s.ID, NetNS: s.NetNS, Name: cfg.GetMetadata().GetName(), Namespace: cfg.GetMetadata().GetNamespace(),
+		UID: cfg.GetMetadata().GetUid(), Ports: cfg.GetPortMappings(), DNS: cfg.GetDnsConfig(), Annotations: cfg.GetAnnotations(),
+	}
 }
 
 // ShimDir is where the pod's berth-shim lives.

@@ -35,17 +35,22 @@ func (m *Manager) Stop(ctx context.Context, id string) error {
 	if err := unmountShm(s.Shm); err != nil {
 		return err
 	}
+	if s.Network != nil && m.opts.Network != nil {
+		if err := m.opts.Network.Teardown(ctx, s.NetworkPod(), s.Network); err != nil {
+			return err
+		}
+	}
 	if err := unpinNamespaces(map[string]string{"net": s.NetNS, "ipc": s.IPCNS, "uts": s.UTSNS}); err != nil {
 		return err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	cur, ok := m.pods[s.ID]
-	if !ok || cur.State == StateNotReady {
+	if !ok || (cur.State == StateNotReady && cur.Network == nil) {
 		return nil
 	}
 	next := cur.clone()
-	next.State = StateNotReady
+	next.State, next.Network = StateNotReady, nil
 	return m.save(next)
 }
 

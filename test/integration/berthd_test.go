@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 	"net"
 	"os"
@@ -28,6 +29,7 @@ type berthd struct {
 	exited chan error
 	env    []string
 	config string
+	podIDs []string // every pod the test ran, for the leak checks
 	conn   *grpc.ClientConn
 	Images runtime.ImageServiceClient
 	RT     runtime.RuntimeServiceClient
@@ -46,6 +48,10 @@ func startBerthd(t testing.TB, extraConfig string, env ...string) *berthd {
 	b := &berthd{t: t, dir: dir, Root: filepath.Join(dir, "root"), State: filepath.Join(dir, "state"),
 		Socket: filepath.Join(dir, "berth.sock"), env: env}
 	cfg := filepath.Join(dir, "berth.toml")
+	if !strings.Contains(extraConfig, "[network]") {
+		// Its own CNI conf dir: the host's /etc/cni/net.d is not the test's business.
+		extraConfig = fmt.Sprintf("[network]\nconf_dir = %q\n", filepath.Join(dir, "net.d")) + extraConfig
+	}
 	if err := os.WriteFile(cfg, []byte(extraConfig), 0o600); err != nil {
 		t.Fatal(err)
 	}

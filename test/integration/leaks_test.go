@@ -2,7 +2,9 @@ package integration
 
 import (
 	"bufio"
+	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 
@@ -45,6 +47,15 @@ func (b *berthd) assertNoLeaks() {
 		for _, e := range entries {
 			b.t.Errorf("leaked %s state: %s", rt, e.Name())
 		}
+	}
+	for _, l := range bridgePorts("berth0") {
+		b.t.Errorf("leaked veth on berth0: %s", l)
+	}
+	for _, ip := range allocatedIPs(filepath.Join(b.State, "cni", "ipam")) {
+		b.t.Errorf("leaked IP allocation: %s", ip)
+	}
+	for _, r := range iptablesRulesMentioning(b.podIDs) {
+		b.t.Errorf("leaked iptables rule: %s", r)
 	}
 	entries, _ := os.ReadDir(filepath.Join(b.State, "s"))
 	for _, e := range entries {
@@ -110,4 +121,48 @@ func berthCgroups() []string {
 		}
 	}
 	return out
+}
+
+// bridgePorts lists the interfaces enslaved to bridge.
+func bridgePorts(bridge string) []string {
+	out, _ := exec.Command("ip", "-o", "link", "show", "master", bridge).Output()
+	var ports []string
+	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if l != "" {
+			ports = append(ports, l)
+		}
+	}
+	return ports
+}
+
+// allocatedIPs lists host-local's allocation files (one per IP in use).
+func allocatedIPs(dir string) []string {
+	var out []string
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && net.ParseIP(d.Name()) != nil {
+			out = append(out, p)
+		}
+		return nil
+	})
+	return out
+}
+
+// iptablesRulesMentioning finds rules whose comment names one of the pods.
+func iptablesRulesMentioning(podIDs []string) []string {
+	if len(podIDs) == 0 {
+		return nil
+	}
+	out, err := exec.Command("iptables-save").Output()
+	if err != nil {
+		return nil
+	}
+	var rules []string
+	for _, l := range strings.Split(string(out), "\n") {
+		for _, id := range podIDs {
+			if strings.Contains(l, id) {
+				rules = append(rules, l)
+			}
+		}
+	}
+	return rules
 }

@@ -3,6 +3,7 @@ package integration
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -35,6 +36,7 @@ func runPod(t testing.TB, b *berthd, cfg *runtime.PodSandboxConfig) string {
 	if err != nil {
 		t.Fatalf("run pod: %v\n%s", err, b.Log())
 	}
+	b.podIDs = append(b.podIDs, resp.PodSandboxId)
 	return resp.PodSandboxId
 }
 
@@ -128,3 +130,8 @@ func logPathOf(pod *runtime.PodSandboxConfig, ctr *runtime.ContainerConfig) stri
 }
 
 func regexpMatch(pattern, s string) bool { return regexp.MustCompile(pattern).MatchString(s) }
+
+func execCommand(name string, args ...string) (string, error) {
+	out, err := exec.Command(name, args...).CombinedOutput()
+	return string(out), err
+}

@@ -83,8 +83,8 @@ func TestPodFilesAndIdentity(t *testing.T) {
 	if got := execOut(t, b, id, "sh", "-c", "grep ' /dev/shm ' /proc/mounts"); !strings.Contains(got, "tmpfs") {
 		t.Errorf("/dev/shm: %q", got)
 	}
-	// Only loopback, and it is up.
-	if got := execOut(t, b, id, "ip", "-o", "link"); !strings.Contains(got, "lo:") || !strings.Contains(got, "UP") || strings.Count(got, "\n") != 1 {
+	// Loopback, up, and the pod's interface.
+	if got := execOut(t, b, id, "ip", "-o", "link"); !strings.Contains(got, "lo: <LOOPBACK,UP") || !strings.Contains(got, "eth0@") || strings.Count(got, "\n") != 2 {
 		t.Errorf("links: %q", got)
 	}
 	// Two containers of the pod share IPC (the pod's /dev/shm) and network.
