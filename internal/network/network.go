@@ -43,6 +43,9 @@ type Manager struct {
 	stamp    string // what the conf dir looked like at the last load
 	podCIDR  string
 	lastScan time.Time
+	// masquerade installs the default network's masquerade rule (a hook
+	// so that unit tests leave the host's iptables alone).
+	masquerade func() error
 }
 
 // New prepares networking. No network needs to exist yet: Ready says so.
@@ -52,6 +55,7 @@ func New(o Options) (*Manager, error) {
 		return nil, err
 	}
 	m := &Manager{opts: o, cni: libcni.NewCNIConfigWithCacheDir(o.BinDirs, cache, nil)}
+	m.masquerade = m.ensureMasquerade
 	m.reload()
 	return m, nil
 }
@@ -107,6 +111,9 @@ func (m *Manager) load() (*libcni.NetworkConfigList, error) {
 		return nil, firstErr
 	}
 	if m.opts.DefaultNetwork {
+		if err := m.masquerade(); err != nil {
+			return nil, err
+		}
 		return libcni.ConfListFromBytes(m.defaultConfList())
 	}
 	return nil, fmt.Errorf("no network config found in %s", m.opts.ConfDir)

@@ -40,7 +40,12 @@ func TestDefaultNetworkUntilConfDirHasOne(t *testing.T) {
 		t.Fatalf("no network and no default: ready=%v %q", ok, why)
 	}
 	m.opts.DefaultNetwork = true
+	masqueraded := false
+	m.masquerade = func() error { masqueraded = true; return nil }
 	m.reload()
+	if !masqueraded {
+		t.Fatal("the default network needs its masquerade rule")
+	}
 	list, err := m.current()
 	if err != nil || list.Name != "berth" || len(list.Plugins) != 3 {
 		t.Fatalf("default network: %v %v", list, err)

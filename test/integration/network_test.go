@@ -228,3 +228,12 @@ func TestManyPodCyclesLeakNothing(t *testing.T) {
 		t.Logf("note: /var/run/netns holds %d entries (not berth's: berth pins under its state dir)", len(entries))
 	}
 }
+
+func TestDefaultNetworkMasqueradesItsSubnet(t *testing.T) {
+	requireRoot(t)
+	startBerthd(t, "")
+	if out, err := execCommand("iptables", "-t", "nat", "-C", "POSTROUTING", "-s", "10.88.0.0/16", "!", "-d", "10.88.0.0/16",
+		"-m", "comment", "--comment", "berth default network", "-j", "MASQUERADE"); err != nil {
+		t.Fatalf("no masquerade rule for the default network: %v %s", err, out)
+	}
+}
