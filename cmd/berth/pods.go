@@ -135,11 +135,11 @@ func runPods(g *globalOptions, o *podsOptions) error {
 		return printStructured(os.Stdout, format(o.output), &runtime.ListPodSandboxResponse{Items: items})
 	}
 	tw := newTable()
-	fmt.Fprintln(tw, "POD ID\tCREATED\tSTATE\tNAME\tNAMESPACE\tATTEMPT\tRUNTIME")
+	fmt.Fprintln(tw, "POD ID\tCREATED\tSTATE\tNAME\tNAMESPACE\tATTEMPT\tIP\tRUNTIME")
 	for _, p := range items {
 		m := p.GetMetadata()
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", shortID(p.Id, o.noTrunc), ago(p.CreatedAt),
-			strings.TrimPrefix(p.State.String(), "SANDBOX_"), m.GetName(), m.GetNamespace(), m.GetAttempt(), handlerName(p.RuntimeHandler))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", shortID(p.Id, o.noTrunc), ago(p.CreatedAt),
+			strings.TrimPrefix(p.State.String(), "SANDBOX_"), m.GetName(), m.GetNamespace(), m.GetAttempt(), c.podIP(p.Id), handlerName(p.RuntimeHandler))
 	}
 	return tw.Flush()
 }
@@ -170,4 +170,15 @@ func ago(ns int64) string {
 		return fmt.Sprintf("%d hours ago", int(d.Hours()))
 	}
 	return fmt.Sprintf("%d days ago", int(d.Hours()/24))
+}
+
+// podIP is a pod's primary IP, or "-" (the list call does not carry it).
+func (c *client) podIP(id string) string {
+	ctx, cancel := c.ctx()
+	defer cancel()
+	st, err := c.Runtime.PodSandboxStatus(ctx, &runtime.PodSandboxStatusRequest{PodSandboxId: id})
+	if err != nil || st.GetStatus().GetNetwork().GetIp() == "" {
+		return "-"
+	}
+	return st.Status.Network.Ip
 }

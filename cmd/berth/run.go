@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -26,6 +27,7 @@ type runOptions struct {
 	volumes []string
 	handler string
 	logDir  string
+	publish []string
 }
 
 func newRunCommand(g *globalOptions) *cobra.Command {
@@ -46,6 +48,7 @@ func newRunCommand(g *globalOptions) *cobra.Command {
 	f.StringArrayVarP(&o.env, "env", "e", nil, "environment variable KEY=VALUE")
 	f.StringArrayVarP(&o.volumes, "volume", "v", nil, "bind mount SRC:DST[:ro]")
 	f.StringVar(&o.handler, "runtime", "", "runtime handler (runc, crun)")
+	f.StringArrayVarP(&o.publish, "publish", "p", nil, "publish a port: [HOST-IP:]HOST-PORT:CONTAINER-PORT[/udp]")
 	f.StringVar(&o.logDir, "log-dir", "/var/log/berth", "where the pod's log directory is made")
 	return cmd
 }
@@ -73,6 +76,9 @@ func runRun(g *globalOptions, o *runOptions, image string, command []string) err
 	}
 	ctrCfg, err := o.containerConfig(name, imageID, image, command)
 	if err != nil {
+		return err
+	}
+	if podCfg.PortMappings, err = parsePublish(o.publish); err != nil {
 		return err
 	}
 	ctx, cancel := c.ctx()
@@ -183,4 +189,33 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// parsePublish reads docker-style -p values.
+func parsePublish(specs []string) ([]*runtime.PortMapping, error) {
+	var out []*runtime.PortMapping
+	for _, spec := range specs {
+		proto := runtime.Protocol_TCP
+		rest := spec
+		if p, ok := strings.CutSuffix(rest, "/udp"); ok {
+			rest, proto = p, runtime.Protocol_UDP
+		} else {
+			rest = strings.TrimSuffix(rest, "/tcp")
+		}
+		parts := strings.Split(rest, ":")
+		var hostIP string
+		if len(parts) == 3 {
+			hostIP, parts = parts[0], parts[1:]
+		}
+		if len(parts) != 2 {
+			return nil, fmt.Errorf("-p %q: want [HOST-IP:]HOST-PORT:CONTAINER-PORT[/udp]", spec)
+		}
+		hostPort, err1 := strconv.ParseUint(parts[0], 10, 16)
+		ctrPort, err2 := strconv.ParseUint(parts[1], 10, 16)
+		if err1 != nil || err2 != nil || hostPort == 0 || ctrPort == 0 {
+			return nil, fmt.Errorf("-p %q: ports must be 1-65535", spec)
+		}
+		out = append(out, &runtime.PortMapping{Protocol: proto, HostIp: hostIP, HostPort: int32(hostPort), ContainerPort: int32(ctrPort)})
+	}
+	return out, nil
 }

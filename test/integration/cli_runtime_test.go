@@ -2,6 +2,8 @@ package integration
 
 import (
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -109,5 +111,33 @@ func TestCLIPodAndContainerVerbs(t *testing.T) {
 	}
 	if out, err := berthCLI(t, b, "rm", "nosuch"); err == nil || !strings.Contains(out, "no such container") {
 		t.Fatalf("rm nosuch: %v %q", err, out)
+	}
+}
+
+func TestCLIRunPublishesAPort(t *testing.T) {
+	ti := images(t)
+	b := startBerthd(t, mirrorConfig(ti))
+	mustPull(t, b, ti.Ref("web:latest"))
+	port := freeTCPPort(t)
+	id := strings.TrimSpace(mustCLI(t, b, "run", "-d", "--name", "pub", "--log-dir", t.TempDir(), "-p", fmt.Sprintf("127.0.0.1:%d:80", port),
+		ti.Ref("web:latest")))
+	if len(id) != 64 {
+		t.Fatalf("run -d printed %q", id)
+	}
+	var body string
+	for i := 0; i < 50 && body == ""; i++ {
+		if resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/", port)); err == nil {
+			data, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			body = string(data)
+		} else {
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	if body != "hello from berth\n" {
+		t.Fatalf("published port served %q", body)
+	}
+	if out := mustCLI(t, b, "pods"); !strings.Contains(out, "10.88.") {
+		t.Fatalf("pods lacks the pod IP:\n%s", out)
 	}
 }
