@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -62,5 +63,30 @@ func TestExitWhileBerthdIsDown(t *testing.T) {
 	st := waitExited(t, b, id, 5*time.Second)
 	if st.ExitCode != 42 || st.Reason != "Error" || st.FinishedAt == 0 {
 		t.Fatalf("exit recorded while berthd was down: %d %q %d", st.ExitCode, st.Reason, st.FinishedAt)
+	}
+}
+
+// TestNetworkTeardownAfterRestart: a pod set up before berthd restarted is
+// torn down with the config it was set up with.
+func TestNetworkTeardownAfterRestart(t *testing.T) {
+	requireRoot(t)
+	b := startBerthd(t, "")
+	podID := runPod(t, b, podConfig(t, "restart"))
+	if ip := podIP(t, b, podID).Ip; ip == "" {
+		t.Fatal("no pod IP")
+	}
+	b.Kill()
+	b.Restart()
+	if ip := podIP(t, b, podID).Ip; ip == "" {
+		t.Fatal("pod IP lost across the restart")
+	}
+	if _, err := b.RT.StopPodSandbox(ctxT(t), &runtime.StopPodSandboxRequest{PodSandboxId: podID}); err != nil {
+		t.Fatal(err)
+	}
+	if ips := allocatedIPs(filepath.Join(b.State, "cni", "ipam")); len(ips) != 0 {
+		t.Fatalf("IPs allocated after stop: %v", ips)
+	}
+	if len(bridgePorts("berth0")) != 0 {
+		t.Fatal("veth left after stop")
 	}
 }
