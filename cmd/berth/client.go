@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -90,3 +91,39 @@ func exitCode(err error) int {
 	}
 	return 1
 }
+
+// with connects, runs fn and closes the connection.
+func (g *globalOptions) with(fn func(c *client) error) error {
+	c, err := g.connect()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return fn(c)
+}
+
+// call runs one CRI call bounded by the timeout and explains its error.
+func (c *client) call(fn func(ctx context.Context) error) error {
+	ctx, cancel := c.ctx()
+	defer cancel()
+	return c.explain(fn(ctx))
+}
+
+// eachVerb builds a verb that resolves each argument (a container or a
+// pod) and acts on it, printing each ID done.
+func eachVerb(g *globalOptions, use, short string, resolve func(*client) func(string) (string, error),
+	act func(c *client, ctx context.Context, id string) error) *cobra.Command {
+	return &cobra.Command{
+		Use: use, Short: short, Args: cobra.MinimumNArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			return g.with(func(c *client) error {
+				return forEach(args, resolve(c), func(id string) error {
+					return c.call(func(ctx context.Context) error { return act(c, ctx, id) })
+				})
+			})
+		},
+	}
+}
+
+func containers(c *client) func(string) (string, error) { return c.resolveContainer }
+func pods(c *client) func(string) (string, error)       { return c.resolvePod }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strings"
@@ -54,79 +55,40 @@ func (c *client) createContainer(podID string, cfg *runtime.ContainerConfig) (st
 }
 
 func newStartCommand(g *globalOptions) *cobra.Command {
-	return &cobra.Command{
-		Use:   "start CONTAINER...",
-		Short: "Start created containers",
-		Args:  cobra.MinimumNArgs(1),
-		RunE: func(_ *cobra.Command, args []string) error {
-			c, err := g.connect()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			return forEach(args, c.resolveContainer, func(id string) error {
-				ctx, cancel := c.ctx()
-				defer cancel()
-				_, err := c.Runtime.StartContainer(ctx, &runtime.StartContainerRequest{ContainerId: id})
-				return c.explain(err)
-			})
-		},
-	}
+	return eachVerb(g, "start CONTAINER...", "Start created containers", containers,
+		func(c *client, ctx context.Context, id string) error {
+			_, err := c.Runtime.StartContainer(ctx, &runtime.StartContainerRequest{ContainerId: id})
+			return err
+		})
 }
 
 func newStopCommand(g *globalOptions) *cobra.Command {
 	var timeout int64
-	cmd := &cobra.Command{
-		Use:   "stop CONTAINER...",
-		Short: "Stop containers: stop signal, then SIGKILL after the timeout",
-		Args:  cobra.MinimumNArgs(1),
-		RunE: func(_ *cobra.Command, args []string) error {
-			c, err := g.connect()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			return forEach(args, c.resolveContainer, func(id string) error {
-				ctx, cancel := c.ctx()
-				defer cancel()
-				_, err := c.Runtime.StopContainer(ctx, &runtime.StopContainerRequest{ContainerId: id, Timeout: timeout})
-				return c.explain(err)
-			})
-		},
-	}
+	cmd := eachVerb(g, "stop CONTAINER...", "Stop containers: stop signal, then SIGKILL after the timeout", containers,
+		func(c *client, ctx context.Context, id string) error {
+			_, err := c.Runtime.StopContainer(ctx, &runtime.StopContainerRequest{ContainerId: id, Timeout: timeout})
+			return err
+		})
 	cmd.Flags().Int64VarP(&timeout, "timeout", "t", 10, "seconds before SIGKILL")
 	return cmd
 }
 
 func newRemoveCommand(g *globalOptions) *cobra.Command {
 	var force bool
-	cmd := &cobra.Command{
-		Use:   "rm CONTAINER...",
-		Short: "Remove containers (-f also running ones)",
-		Args:  cobra.MinimumNArgs(1),
-		RunE: func(_ *cobra.Command, args []string) error {
-			c, err := g.connect()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			return forEach(args, c.resolveContainer, func(id string) error {
-				ctx, cancel := c.ctx()
-				defer cancel()
-				if !force {
-					st, err := c.Runtime.ContainerStatus(ctx, &runtime.ContainerStatusRequest{ContainerId: id})
-					if err != nil {
-						return c.explain(err)
-					}
-					if st.Status.State == runtime.ContainerState_CONTAINER_RUNNING {
-						return fmt.Errorf("container is running: stop it first or use -f")
-					}
+	cmd := eachVerb(g, "rm CONTAINER...", "Remove containers (-f also running ones)", containers,
+		func(c *client, ctx context.Context, id string) error {
+			if !force {
+				st, err := c.Runtime.ContainerStatus(ctx, &runtime.ContainerStatusRequest{ContainerId: id})
+				if err != nil {
+					return err
 				}
-				_, err := c.Runtime.RemoveContainer(ctx, &runtime.RemoveContainerRequest{ContainerId: id})
-				return c.explain(err)
-			})
-		},
-	}
+				if st.Status.State == runtime.ContainerState_CONTAINER_RUNNING {
+					return fmt.Errorf("container is running: stop it first or use -f")
+				}
+			}
+			_, err := c.Runtime.RemoveContainer(ctx, &runtime.RemoveContainerRequest{ContainerId: id})
+			return err
+		})
 	cmd.Flags().BoolVarP(&force, "force", "f", false, "remove running containers too")
 	return cmd
 }

@@ -1,8 +1,8 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
-	"os"
 
 	"github.com/spf13/cobra"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -11,35 +11,12 @@ import (
 )
 
 func newInspectImageCommand(g *globalOptions) *cobra.Command {
-	var output string
-	cmd := &cobra.Command{
-		Use:   "inspecti IMAGE",
-		Short: "Show an image's status and config",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(_ *cobra.Command, args []string) error {
-			if err := format(output).validate("json", "yaml"); err != nil {
-				return err
-			}
-			c, err := g.connect()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			id, err := c.resolveImage(args[0])
-			if err != nil {
-				return err
-			}
-			ctx, cancel := c.ctx()
-			defer cancel()
+	images := func(c *client) func(string) (string, error) { return c.resolveImage }
+	return inspectVerb(g, "inspecti IMAGE", "Show an image's status and config", images,
+		func(ctx context.Context, c *client, id string) (proto.Message, map[string]string, error) {
 			resp, err := c.Images.ImageStatus(ctx, &runtime.ImageStatusRequest{Image: &runtime.ImageSpec{Image: id}, Verbose: true})
-			if err != nil {
-				return c.explain(err)
-			}
-			return printStructured(os.Stdout, format(output), withInfo(resp.Image, resp.Info))
-		},
-	}
-	cmd.Flags().StringVarP(&output, "output", "o", "json", "json or yaml")
-	return cmd
+			return resp.GetImage(), resp.GetInfo(), err
+		})
 }
 
 // withInfo joins a status message and its verbose info (JSON strings) into

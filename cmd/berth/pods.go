@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strings"
@@ -41,45 +42,19 @@ func newRunPodCommand(g *globalOptions) *cobra.Command {
 }
 
 func newStopPodCommand(g *globalOptions) *cobra.Command {
-	return &cobra.Command{
-		Use:   "stopp POD...",
-		Short: "Stop pods (by ID, ID prefix or name)",
-		Args:  cobra.MinimumNArgs(1),
-		RunE: func(_ *cobra.Command, args []string) error {
-			c, err := g.connect()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			return forEach(args, c.resolvePod, func(id string) error {
-				ctx, cancel := c.ctx()
-				defer cancel()
-				_, err := c.Runtime.StopPodSandbox(ctx, &runtime.StopPodSandboxRequest{PodSandboxId: id})
-				return c.explain(err)
-			})
-		},
-	}
+	return eachVerb(g, "stopp POD...", "Stop pods (by ID, ID prefix or name)", pods,
+		func(c *client, ctx context.Context, id string) error {
+			_, err := c.Runtime.StopPodSandbox(ctx, &runtime.StopPodSandboxRequest{PodSandboxId: id})
+			return err
+		})
 }
 
 func newRemovePodCommand(g *globalOptions) *cobra.Command {
-	return &cobra.Command{
-		Use:   "rmp POD...",
-		Short: "Remove pods and their containers",
-		Args:  cobra.MinimumNArgs(1),
-		RunE: func(_ *cobra.Command, args []string) error {
-			c, err := g.connect()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			return forEach(args, c.resolvePod, func(id string) error {
-				ctx, cancel := c.ctx()
-				defer cancel()
-				_, err := c.Runtime.RemovePodSandbox(ctx, &runtime.RemovePodSandboxRequest{PodSandboxId: id})
-				return c.explain(err)
-			})
-		},
-	}
+	return eachVerb(g, "rmp POD...", "Remove pods and their containers", pods,
+		func(c *client, ctx context.Context, id string) error {
+			_, err := c.Runtime.RemovePodSandbox(ctx, &runtime.RemovePodSandboxRequest{PodSandboxId: id})
+			return err
+		})
 }
 
 type podsOptions struct {
