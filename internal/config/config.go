@@ -29,10 +29,11 @@ type Config struct {
 	// ShutdownTimeout bounds how long in-flight calls may finish on SIGTERM.
 	ShutdownTimeout Duration `toml:"shutdown_timeout"`
 
-	Runtime  Runtime  `toml:"runtime"`
-	Network  Network  `toml:"network"`
-	Image    Image    `toml:"image"`
-	Registry Registry `toml:"registry"`
+	Runtime   Runtime   `toml:"runtime"`
+	Network   Network   `toml:"network"`
+	Streaming Streaming `toml:"streaming"`
+	Image     Image     `toml:"image"`
+	Registry  Registry  `toml:"registry"`
 }
 
 // Runtime configures how containers run.
@@ -58,6 +59,15 @@ type Network struct {
 	DefaultNetwork bool     `toml:"default_network"`
 	Bridge         string   `toml:"bridge"`
 	Subnet         string   `toml:"subnet"`
+}
+
+// Streaming configures the exec/attach/port-forward server.
+type Streaming struct {
+	Address               string   `toml:"address"`
+	TLSCertFile           string   `toml:"tls_cert_file"`
+	TLSKeyFile            string   `toml:"tls_key_file"`
+	IdleTimeout           Duration `toml:"idle_timeout"`
+	StreamCreationTimeout Duration `toml:"stream_creation_timeout"`
 }
 
 // Image configures pulling and storing images.

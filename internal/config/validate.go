@@ -58,6 +58,15 @@ func (c *Config) Validate() error {
 	if n := len(c.Network.Bridge); n == 0 || n > 15 {
 		bad("network.bridge", "must be an interface name of 1 to 15 characters, got %q", c.Network.Bridge)
 	}
+	if _, _, err := net.SplitHostPort(c.Streaming.Address); err != nil {
+		bad("streaming.address", "must be host:port, got %q", c.Streaming.Address)
+	}
+	if (c.Streaming.TLSCertFile == "") != (c.Streaming.TLSKeyFile == "") {
+		bad("streaming.tls_cert_file", "tls_cert_file and tls_key_file go together")
+	}
+	if c.Streaming.IdleTimeout.Duration <= 0 || c.Streaming.StreamCreationTimeout.Duration <= 0 {
+		bad("streaming.idle_timeout", "timeouts must be positive")
+	}
 	seen := map[string]bool{}
 	for i, h := range c.Registry.Hosts {
 		key := fmt.Sprintf("registry.hosts[%d]", i)

@@ -6,6 +6,7 @@ package cri
 import (
 	"google.golang.org/grpc"
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
+	"k8s.io/cri-streaming/pkg/streaming"
 
 	"github.com/berth-runtime/berth/internal/container"
 	"github.com/berth-runtime/berth/internal/image"
@@ -32,8 +33,12 @@ type Server struct {
 	pods       *pod.Manager
 	containers *container.Manager
 	network    *network.Manager
+	stream     streaming.Server
 	handlers   []string
 }
+
+// SetStreamServer wires the exec/attach/port-forward server.
+func (s *Server) SetStreamServer(ss streaming.Server) { s.stream = ss }
 
 // NewServer wires the CRI edge to the domain services. handlers are the
 // runtime handler names Status reports.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"k8s.io/cri-streaming/pkg/streaming"
 
 	"github.com/berth-runtime/berth/internal/config"
 	"github.com/berth-runtime/berth/internal/cri"
@@ -28,6 +29,7 @@ type Daemon struct {
 	db       *store.DB
 	grpc     *grpc.Server
 	listener net.Listener
+	stream   streaming.Server
 }
 
 // New sets up berthd from a validated configuration: it takes the root
@@ -75,7 +77,12 @@ func New(cfg *config.Config) (_ *Daemon, err error) {
 		grpc.ChainStreamInterceptor(cri.StreamInterceptor),
 		grpc.MaxRecvMsgSize(16<<20), grpc.MaxSendMsgSize(32<<20),
 	)
-	cri.NewServer(images, pods, containers, net, handlers).Register(d.grpc)
+	server := cri.NewServer(images, pods, containers, net, handlers)
+	if d.stream, err = startStreaming(cfg.Streaming, &cri.StreamRuntime{Containers: containers, Pods: pods}); err != nil {
+		return nil, err
+	}
+	server.SetStreamServer(d.stream)
+	server.Register(d.grpc)
 	if d.listener, err = listenUnix(cfg.Listen); err != nil {
 		return nil, err
 	}
@@ -116,6 +123,9 @@ func (d *Daemon) gracefulStop(timeout time.Duration) {
 }
 
 func (d *Daemon) close() {
+	if d.stream != nil {
+		d.stream.Stop()
+	}
 	if d.listener != nil {
 		d.listener.Close()
 		os.Remove(d.cfg.Listen)

@@ -41,6 +41,7 @@ type Request struct {
 	Create *CreateRequest `json:"create,omitempty"`
 	Signal int            `json:"signal,omitempty"`
 	Exec   *ExecRequest   `json:"exec,omitempty"`
+	Stream *StreamRequest `json:"stream,omitempty"`
 }
 
 // CreateRequest describes a container for the shim to create with the OCI

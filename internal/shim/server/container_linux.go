@@ -27,10 +27,30 @@ type container struct {
 	req shim.CreateRequest
 	log *criLog
 
-	mu     sync.Mutex
-	state  shim.State
-	stdin  *os.File // our end of the container's stdin, when it has one
-	exited chan struct{}
+	mu      sync.Mutex
+	state   shim.State
+	stdin   *os.File // our end of the container's stdin, when it has one
+	console *os.File // the pty master of a container with a terminal
+	exited  chan struct{}
+
+	attachMu  sync.Mutex
+	attachers map[*shim.FrameWriter]struct{}
+}
+
+// broadcast gives output to every attached client. A client that cannot
+// keep up is dropped rather than allowed to stall the container.
+func (c *container) broadcast(stream string, data []byte) {
+	typ := shim.FrameStdout
+	if stream == "stderr" {
+		typ = shim.FrameStderr
+	}
+	c.attachMu.Lock()
+	defer c.attachMu.Unlock()
+	for w := range c.attachers {
+		if err := w.Write(typ, data); err != nil {
+			delete(c.attachers, w)
+		}
+	}
 }
 
 func (c *container) snapshot() shim.State {
@@ -129,18 +149,19 @@ func (s *Server) createContainer(c *container) error {
 		}
 		io.console.close()
 		io.readers["stdout"] = master
+		c.mu.Lock()
+		c.console = master
 		if c.req.Stdin {
-			c.mu.Lock()
 			c.stdin = master
-			c.mu.Unlock()
 		}
+		c.mu.Unlock()
 	}
 	for stream, r := range io.readers {
 		copiers.Add(1)
 		go func() {
 			defer copiers.Done()
-			log.copyStream(stream, r)
-			if !(io.console != nil && c.req.Stdin) {
+			log.copyStream(stream, r, c.broadcast)
+			if io.console == nil {
 				r.Close()
 			}
 		}()
@@ -247,6 +268,10 @@ func (s *Server) monitor(c *container, wait <-chan syscall.WaitStatus, copiers *
 	if c.stdin != nil {
 		c.stdin.Close()
 		c.stdin = nil
+	}
+	if c.console != nil {
+		c.console.Close()
+		c.console = nil
 	}
 	c.mu.Unlock()
 	if err := writeFileSync(s.exitFile(c.id), st); err != nil {

@@ -1,7 +1,7 @@
 package server
 
 import (
-	"bufio"
+	"bytes"
 	"io"
 	"os"
 	"sync"
@@ -81,24 +81,60 @@ func (l *criLog) writeLine(stream string, partial bool, text []byte) {
 	l.buf = b
 }
 
-// copyStream reads r to its end, writing each line to the log. It returns
-// when r is closed (the container and everything it forked closed it).
-func (l *criLog) copyStream(stream string, r io.Reader) {
-	br := bufio.NewReaderSize(r, maxLogLine)
+// copyStream reads r to its end, giving each chunk to tee (attached
+// clients see output as it comes, prompts included) and writing whole
+// lines to the log. It returns when r is closed (the container and
+// everything it forked closed it).
+func (l *criLog) copyStream(stream string, r io.Reader, tee func(stream string, data []byte)) {
+	buf := make([]byte, 32<<10)
+	var lines lineSplitter
+	emit := func(partial bool, line []byte) { l.writeLine(stream, partial, line) }
 	for {
-		line, err := br.ReadSlice('\n')
-		switch {
-		case err == bufio.ErrBufferFull:
-			l.writeLine(stream, true, line)
-			continue
-		case len(line) > 0 && line[len(line)-1] == '\n':
-			l.writeLine(stream, false, trimEOL(line))
-		case len(line) > 0:
-			l.writeLine(stream, false, line) // the last line had no newline
+		n, err := r.Read(buf)
+		if n > 0 {
+			if tee != nil {
+				tee(stream, buf[:n])
+			}
+			lines.feed(buf[:n], emit)
 		}
 		if err != nil {
+			lines.flush(emit)
 			return
 		}
+	}
+}
+
+// lineSplitter cuts a byte stream into CRI log lines: whole lines (F) at
+// each newline, and partial lines (P) of maxLogLine bytes when a line is
+// longer.
+type lineSplitter struct{ pending []byte }
+
+func (s *lineSplitter) feed(data []byte, emit func(partial bool, line []byte)) {
+	for len(data) > 0 {
+		i := bytes.IndexByte(data, '\n')
+		if i < 0 {
+			s.pending = append(s.pending, data...)
+			data = nil
+		} else {
+			s.pending = append(s.pending, data[:i+1]...)
+			data = data[i+1:]
+		}
+		for len(s.pending) > maxLogLine && bytes.IndexByte(s.pending, '\n') != maxLogLine {
+			emit(true, s.pending[:maxLogLine])
+			s.pending = append(s.pending[:0], s.pending[maxLogLine:]...)
+		}
+		if n := len(s.pending); n > 0 && s.pending[n-1] == '\n' {
+			emit(false, trimEOL(s.pending))
+			s.pending = s.pending[:0]
+		}
+	}
+}
+
+// flush writes what is left (a last line without a newline) as whole.
+func (s *lineSplitter) flush(emit func(partial bool, line []byte)) {
+	if len(s.pending) > 0 {
+		emit(false, s.pending)
+		s.pending = s.pending[:0]
 	}
 }
 

@@ -16,8 +16,13 @@ func TestCRILogFormatAndSplitting(t *testing.T) {
 		t.Fatal(err)
 	}
 	long := strings.Repeat("x", maxLogLine+10)
-	l.copyStream("stdout", strings.NewReader("hello\r\nworld\n"+long+"\nno newline"))
-	l.copyStream("stderr", strings.NewReader("oops\n"))
+	var teed strings.Builder
+	tee := func(stream string, data []byte) { teed.Write(data) }
+	l.copyStream("stdout", strings.NewReader("hello\r\nworld\n"+long+"\nno newline"), tee)
+	l.copyStream("stderr", strings.NewReader("oops\n"), tee)
+	if teed.String() != "hello\r\nworld\n"+long+"\nno newline"+"oops\n" {
+		t.Errorf("attached clients must get the raw output")
+	}
 	l.close()
 	data, _ := os.ReadFile(path)
 	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
@@ -64,5 +69,25 @@ func TestCappedKeepsOnlyTheLimitThroughIOCopy(t *testing.T) {
 	n, err := io.Copy(c, strings.NewReader(strings.Repeat("x", 100)))
 	if err != nil || n != 100 || len(c.Bytes()) != 10 {
 		t.Fatalf("copied %d (%v), kept %d bytes", n, err, len(c.Bytes()))
+	}
+}
+
+func TestLineSplitterAcrossChunks(t *testing.T) {
+	var got []string
+	emit := func(partial bool, line []byte) {
+		tag := "F"
+		if partial {
+			tag = "P"
+		}
+		got = append(got, tag+":"+string(line))
+	}
+	var s lineSplitter
+	for _, chunk := range []string{"ab", "c\nd", "e\n\n", "tail"} {
+		s.feed([]byte(chunk), emit)
+	}
+	s.flush(emit)
+	want := "F:abc|F:de|F:|F:tail"
+	if strings.Join(got, "|") != want {
+		t.Fatalf("got %q, want %q", strings.Join(got, "|"), want)
 	}
 }

@@ -100,3 +100,6 @@ func exitCode(ws syscall.WaitStatus) int32 {
 	}
 	return int32(ws.ExitStatus())
 }
+
+// unixWaitStatus is a process's wait status.
+type unixWaitStatus = syscall.WaitStatus

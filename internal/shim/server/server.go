@@ -100,6 +100,9 @@ func (s *Server) handle(conn net.Conn) {
 		var resp *shim.Response
 		if err := json.Unmarshal(line, &req); err != nil {
 			resp = failure(shim.CodeInvalidArgument, fmt.Errorf("bad request: %w", err))
+		} else if req.Op == shim.OpExecStream || req.Op == shim.OpAttach {
+			s.serveStream(conn, r, &req) // the connection is the stream's now
+			return
 		} else {
 			resp = s.dispatch(&req, conn)
 		}

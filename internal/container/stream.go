@@ -1,0 +1,109 @@
+package container
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+
+	"github.com/berth-runtime/berth/internal/errdefs"
+	"github.com/berth-runtime/berth/internal/shim"
+)
+
+// StreamOptions are the client's side of an exec or attach session.
+type StreamOptions struct {
+	Tty    bool
+	IO     shim.StreamIO
+	Stdin  bool
+	Stdout bool
+	Stderr bool
+}
+
+// CheckExec validates an Exec request before a streaming URL is handed out.
+func (m *Manager) CheckExec(id string, cmd []string) error {
+	if len(cmd) == 0 {
+		return errdefs.InvalidArgument("exec command is empty")
+	}
+	return m.checkRunning(id)
+}
+
+// CheckAttach validates an Attach request.
+func (m *Manager) CheckAttach(id string) error { return m.checkRunning(id) }
+
+func (m *Manager) checkRunning(id string) error {
+	c, err := m.Get(id)
+	if err != nil {
+		return err
+	}
+	if c.State != StateRunning {
+		return errdefs.FailedPrecondition("container %s is %s, not running", c.ID, c.State)
+	}
+	return nil
+}
+
+// ExecStream runs cmd interactively in a running container and returns
+// its exit code. Cancelling ctx kills the process.
+func (m *Manager) ExecStream(ctx context.Context, id string, cmd []string, o StreamOptions) (int32, error) {
+	if err := m.CheckExec(id, cmd); err != nil {
+		return -1, err
+	}
+	c, err := m.Get(id)
+	if err != nil {
+		return -1, err
+	}
+	proc, err := streamProcess(c, cmd, o.Tty)
+	if err != nil {
+		return -1, err
+	}
+	client, err := m.shimOf(c)
+	if err != nil {
+		return -1, err
+	}
+	return client.Stream(ctx, shim.OpExecStream, c.ID, &shim.StreamRequest{Process: proc, Tty: o.Tty, Stdin: o.IO.Stdin != nil}, o.IO)
+}
+
+// Attach connects to a running container's stdio until it exits or ctx
+// ends. Stdin reaches the container only if it was created with stdin.
+func (m *Manager) Attach(ctx context.Context, id string, o StreamOptions) (int32, error) {
+	if err := m.CheckAttach(id); err != nil {
+		return -1, err
+	}
+	c, err := m.Get(id)
+	if err != nil {
+		return -1, err
+	}
+	if !c.Config().GetStdin() {
+		o.IO.Stdin = nil
+	}
+	client, err := m.shimOf(c)
+	if err != nil {
+		return -1, err
+	}
+	return client.Stream(ctx, shim.OpAttach, c.ID, &shim.StreamRequest{Tty: c.Config().GetTty(), Stdin: o.IO.Stdin != nil}, o.IO)
+}
+
+// streamProcess is the container's process running cmd, with a terminal
+// if asked (and TERM set, as a shell expects).
+func streamProcess(c *Container, cmd []string, tty bool) ([]byte, error) {
+	raw, err := execProcess(c, cmd)
+	if err != nil {
+		return nil, err
+	}
+	var p map[string]any
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return nil, err
+	}
+	p["terminal"] = tty
+	if tty {
+		env, _ := p["env"].([]any)
+		hasTerm := false
+		for _, e := range env {
+			if s, ok := e.(string); ok && strings.HasPrefix(s, "TERM=") {
+				hasTerm = true
+			}
+		}
+		if !hasTerm {
+			p["env"] = append(env, "TERM=xterm")
+		}
+	}
+	return json.Marshal(p)
+}

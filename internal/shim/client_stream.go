@@ -1,0 +1,100 @@
+package shim
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"time"
+)
+
+// TerminalSize is a terminal's width and height.
+type TerminalSize struct{ Width, Height uint16 }
+
+// StreamIO is what an interactive exec or attach connects to. Any of the
+// readers and writers may be nil.
+type StreamIO struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	Resize         <-chan TerminalSize
+}
+
+// Stream runs an interactive exec (OpExecStream) or attach (OpAttach) and
+// returns the process's exit code. Cancelling ctx ends the session; the
+// shim then kills an exec'd process.
+func (c *Client) Stream(ctx context.Context, op, id string, req *StreamRequest, sio StreamIO) (int32, error) {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "unix", c.Socket)
+	if err != nil {
+		return -1, fmt.Errorf("%w: %v", ErrShimGone, err)
+	}
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Now()) })
+	defer stop()
+	data, err := json.Marshal(&Request{Op: op, ID: id, Stream: req})
+	if err != nil {
+		return -1, err
+	}
+	if _, err := conn.Write(append(data, '\n')); err != nil {
+		return -1, fmt.Errorf("%w: %v", ErrShimGone, err)
+	}
+	r := bufio.NewReaderSize(conn, 64<<10)
+	line, err := r.ReadBytes('\n')
+	if err != nil {
+		return -1, fmt.Errorf("%w: %v", ErrShimGone, err)
+	}
+	var resp Response
+	if err := json.Unmarshal(line, &resp); err != nil {
+		return -1, err
+	}
+	if resp.Err != "" {
+		return -1, responseError(&resp)
+	}
+	fw := NewFrameWriter(conn)
+	if sio.Stdin != nil {
+		go func() {
+			io.Copy(fw.Stream(FrameStdin), sio.Stdin)
+			fw.Write(FrameStdinClose, nil)
+		}()
+	}
+	if sio.Resize != nil {
+		go func() {
+			for size := range sio.Resize {
+				if fw.Write(FrameResize, ResizePayload(size.Width, size.Height)) != nil {
+					return
+				}
+			}
+		}()
+	}
+	return readOutput(ctx, r, sio)
+}
+
+func readOutput(ctx context.Context, r io.Reader, sio StreamIO) (int32, error) {
+	for {
+		typ, payload, err := ReadFrame(r)
+		if err != nil {
+			if ctx.Err() != nil {
+				return -1, ctx.Err()
+			}
+			return -1, fmt.Errorf("stream ended early: %w", err)
+		}
+		switch typ {
+		case FrameStdout:
+			if sio.Stdout != nil {
+				sio.Stdout.Write(payload)
+			}
+		case FrameStderr:
+			if sio.Stderr != nil {
+				sio.Stderr.Write(payload)
+			}
+		case FrameExit:
+			if len(payload) != 4 {
+				return -1, fmt.Errorf("bad exit frame")
+			}
+			return int32(binary.BigEndian.Uint32(payload)), nil
+		}
+	}
+}
