@@ -16,6 +16,8 @@ type StreamOptions struct {
 	Stdin  bool
 	Stdout bool
 	Stderr bool
+	// InitialSize, for a terminal, is the size the process starts with.
+	InitialSize *shim.TerminalSize
 }
 
 // CheckExec validates an Exec request before a streaming URL is handed out.
@@ -50,7 +52,7 @@ func (m *Manager) ExecStream(ctx context.Context, id string, cmd []string, o Str
 	if err != nil {
 		return -1, err
 	}
-	proc, err := streamProcess(c, cmd, o.Tty)
+	proc, err := streamProcess(c, cmd, o.Tty, o.InitialSize)
 	if err != nil {
 		return -1, err
 	}
@@ -83,7 +85,7 @@ func (m *Manager) Attach(ctx context.Context, id string, o StreamOptions) (int32
 
 // streamProcess is the container's process running cmd, with a terminal
 // if asked (and TERM set, as a shell expects).
-func streamProcess(c *Container, cmd []string, tty bool) ([]byte, error) {
+func streamProcess(c *Container, cmd []string, tty bool, size *shim.TerminalSize) ([]byte, error) {
 	raw, err := execProcess(c, cmd)
 	if err != nil {
 		return nil, err
@@ -93,6 +95,9 @@ func streamProcess(c *Container, cmd []string, tty bool) ([]byte, error) {
 		return nil, err
 	}
 	p["terminal"] = tty
+	if tty && size != nil {
+		p["consoleSize"] = map[string]uint16{"height": size.Height, "width": size.Width}
+	}
 	if tty {
 		env, _ := p["env"].([]any)
 		hasTerm := false

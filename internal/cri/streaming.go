@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"time"
 
 	remotecommand "k8s.io/cri-streaming/pkg/streaming/remotecommand"
 	utilexec "k8s.io/utils/exec"
@@ -23,14 +24,78 @@ type StreamRuntime struct {
 // Exec runs an interactive command; a non-zero exit reaches the client as
 // its exit code.
 func (r *StreamRuntime) Exec(ctx context.Context, id string, cmd []string, in io.Reader, out, errw io.WriteCloser, tty bool, resize <-chan remotecommand.TerminalSize) error {
-	code, err := r.Containers.ExecStream(ctx, id, cmd, container.StreamOptions{Tty: tty, IO: streamIO(in, out, errw, resize)})
+	ctx, cancel := whileConnected(ctx, out, errw)
+	defer cancel()
+	o := container.StreamOptions{Tty: tty, IO: streamIO(in, out, errw, resize)}
+	if tty {
+		o.InitialSize = firstSize(o.IO.Resize)
+	}
+	code, err := r.Containers.ExecStream(ctx, id, cmd, o)
 	return exitError(code, err)
 }
 
 // Attach connects to a container's stdio.
 func (r *StreamRuntime) Attach(ctx context.Context, id string, in io.Reader, out, errw io.WriteCloser, tty bool, resize <-chan remotecommand.TerminalSize) error {
+	ctx, cancel := whileConnected(ctx, out, errw)
+	defer cancel()
 	_, err := r.Containers.Attach(ctx, id, container.StreamOptions{Tty: tty, IO: streamIO(in, out, errw, resize)})
 	return err
+}
+
+// probeInterval is how often a session checks that its client is there.
+const probeInterval = time.Second
+
+// whileConnected returns a context cancelled when the client has gone: the
+// request's context is not, once the connection was upgraded, so an empty
+// write to an output stream (harmless to clients) probes it. Cancelling
+// ends the session and the shim kills an exec'd process.
+func whileConnected(ctx context.Context, outs ...io.WriteCloser) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	var probe io.Writer
+	for _, w := range outs {
+		if w != nil {
+			probe = w
+			break
+		}
+	}
+	if probe == nil {
+		return ctx, cancel
+	}
+	go func() {
+		t := time.NewTicker(probeInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if _, err := probe.Write(nil); err != nil {
+					cancel()
+					return
+				}
+			}
+		}
+	}()
+	return ctx, cancel
+}
+
+// initialSizeWait bounds the wait for the client's first terminal size,
+// which it sends as soon as the session opens: starting the process with
+// it saves programs from starting on a 0x0 terminal.
+const initialSizeWait = 300 * time.Millisecond
+
+func firstSize(sizes <-chan shim.TerminalSize) *shim.TerminalSize {
+	if sizes == nil {
+		return nil
+	}
+	select {
+	case s, ok := <-sizes:
+		if ok {
+			return &s
+		}
+	case <-time.After(initialSizeWait):
+	}
+	return nil
 }
 
 // PortForward connects a stream to a port inside the pod.

@@ -91,6 +91,15 @@ func (c *container) exec(s *Server, req *shim.ExecRequest) (*shim.ExecResult, er
 	return res, nil
 }
 
+// readPid reads a runtime's --pid-file.
+func readPid(path string) (int, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	return strconv.Atoi(strings.TrimSpace(string(data)))
+}
+
 // killExec kills the exec'd process; runc exec then returns.
 func killExec(pidFile string) {
 	for i := 0; i < 50; i++ {

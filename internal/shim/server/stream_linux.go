@@ -77,7 +77,9 @@ func (s *Server) startExec(c *container, req *shim.StreamRequest) (*execProcess,
 			return nil, err
 		}
 		defer cs.close()
-		argv = append(argv, "--console-socket", cs.path)
+		// runc takes a console socket only when it detaches: the process
+		// is then re-parented to the shim and watched by its PID.
+		argv = append(argv, "--detach", "--console-socket", cs.path)
 	} else {
 		if child, err = p.pipes(req, files); err != nil {
 			os.RemoveAll(dir)
@@ -94,19 +96,38 @@ func (s *Server) startExec(c *container, req *shim.StreamRequest) (*execProcess,
 	}
 	p.wait = wait
 	if cs != nil {
-		master, err := cs.receive(10 * time.Second)
-		if err != nil {
-			killExec(p.pidFile)
-			<-wait
+		if err := p.attachConsole(s, cs, wait, req.Stdin); err != nil {
 			p.closeAll()
-			return nil, fmt.Errorf("receive exec console: %w", err)
-		}
-		p.console, p.outputs[shim.FrameStdout] = master, master
-		if req.Stdin {
-			p.stdin = master
+			return nil, err
 		}
 	}
 	return p, nil
+}
+
+// attachConsole takes the pty master from the detached runtime and
+// switches to waiting for the process itself.
+func (p *execProcess) attachConsole(s *Server, cs *consoleSocket, runtimeDone <-chan unixWaitStatus, stdin bool) error {
+	master, err := cs.receive(10 * time.Second)
+	if err != nil {
+		killExec(p.pidFile)
+		<-runtimeDone
+		return fmt.Errorf("receive exec console: %w", err)
+	}
+	if ws := <-runtimeDone; ws.ExitStatus() != 0 || ws.Signaled() {
+		master.Close()
+		return fmt.Errorf("exec with a terminal: runtime exited %d", exitCode(ws))
+	}
+	pid, err := readPid(p.pidFile)
+	if err != nil {
+		master.Close()
+		return err
+	}
+	p.wait = s.reaper.watch(pid)
+	p.console, p.outputs[shim.FrameStdout] = master, master
+	if stdin {
+		p.stdin = master
+	}
+	return nil
 }
 
 // pipes makes the stdio pipes of a non-terminal exec; files gets the
