@@ -74,7 +74,7 @@ func TestImageFsInfoGrowsWithPull(t *testing.T) {
 
 func TestUnimplementedRuntimeCalls(t *testing.T) {
 	b := startBerthd(t, "")
-	_, err := b.RT.PortForward(ctxT(t), &runtime.PortForwardRequest{PodSandboxId: "x"})
+	_, err := b.RT.ContainerStats(ctxT(t), &runtime.ContainerStatsRequest{ContainerId: "x"})
 	if status.Code(err) != codes.Unimplemented {
 		t.Fatalf("want Unimplemented, got %v", err)
 	}
