@@ -162,36 +162,89 @@ func runPs(g *globalOptions, o *psOptions) error {
 
 func newExecCommand(g *globalOptions) *cobra.Command {
 	var timeout int64
+	o := streamOptions{}
 	cmd := &cobra.Command{
-		Use:   "exec CONTAINER COMMAND [ARG...]",
-		Short: "Run a command in a running container (non-interactive)",
+		Use:   "exec [-i] [-t] CONTAINER COMMAND [ARG...]",
+		Short: "Run a command in a running container (-i: with stdin, -t: on a terminal)",
 		Args:  cobra.MinimumNArgs(2),
 		RunE: func(_ *cobra.Command, args []string) error {
-			c, err := g.connect()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			id, err := c.resolveContainer(args[0])
-			if err != nil {
-				return err
-			}
-			ctx, cancel := c.ctx()
-			defer cancel()
-			resp, err := c.Runtime.ExecSync(ctx, &runtime.ExecSyncRequest{ContainerId: id, Cmd: args[1:], Timeout: timeout})
-			if err != nil {
-				return c.explain(err)
-			}
-			os.Stdout.Write(resp.Stdout)
-			os.Stderr.Write(resp.Stderr)
-			if resp.ExitCode != 0 {
-				return exitError(resp.ExitCode)
-			}
-			return nil
+			return g.with(func(c *client) error {
+				id, err := c.resolveContainer(args[0])
+				if err != nil {
+					return err
+				}
+				if o.stdin || o.tty {
+					return c.execInteractive(id, args[1:], o)
+				}
+				return c.execSync(id, args[1:], timeout)
+			})
 		},
 	}
-	cmd.Flags().Int64VarP(&timeout, "timeout", "t", 0, "seconds before the command is killed (0: none)")
-	cmd.Flags().SetInterspersed(false)
+	f := cmd.Flags()
+	f.Int64Var(&timeout, "timeout", 0, "seconds before a non-interactive command is killed (0: none)")
+	f.BoolVarP(&o.stdin, "interactive", "i", false, "pass stdin to the command")
+	f.BoolVarP(&o.tty, "tty", "t", false, "run the command on a terminal")
+	f.BoolVar(&o.websocket, "websocket", false, "stream over WebSocket instead of SPDY")
+	f.SetInterspersed(false)
+	return cmd
+}
+
+func (c *client) execSync(id string, cmd []string, timeout int64) error {
+	var resp *runtime.ExecSyncResponse
+	err := c.call(func(ctx context.Context) (err error) {
+		resp, err = c.Runtime.ExecSync(ctx, &runtime.ExecSyncRequest{ContainerId: id, Cmd: cmd, Timeout: timeout})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	os.Stdout.Write(resp.Stdout)
+	os.Stderr.Write(resp.Stderr)
+	if resp.ExitCode != 0 {
+		return exitError(resp.ExitCode)
+	}
+	return nil
+}
+
+func (c *client) execInteractive(id string, cmd []string, o streamOptions) error {
+	var resp *runtime.ExecResponse
+	err := c.call(func(ctx context.Context) (err error) {
+		resp, err = c.Runtime.Exec(ctx, &runtime.ExecRequest{ContainerId: id, Cmd: cmd, Tty: o.tty, Stdin: o.stdin, Stdout: true, Stderr: !o.tty})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return runSession(resp.Url, o)
+}
+
+func newAttachCommand(g *globalOptions) *cobra.Command {
+	o := streamOptions{}
+	cmd := &cobra.Command{
+		Use:   "attach [-i] [-t] CONTAINER",
+		Short: "Attach to a running container's output (and stdin with -i)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			return g.with(func(c *client) error {
+				id, err := c.resolveContainer(args[0])
+				if err != nil {
+					return err
+				}
+				var resp *runtime.AttachResponse
+				err = c.call(func(ctx context.Context) (err error) {
+					resp, err = c.Runtime.Attach(ctx, &runtime.AttachRequest{ContainerId: id, Stdin: o.stdin, Tty: o.tty, Stdout: true, Stderr: !o.tty})
+					return err
+				})
+				if err != nil {
+					return err
+				}
+				return runSession(resp.Url, o)
+			})
+		},
+	}
+	cmd.Flags().BoolVarP(&o.stdin, "interactive", "i", false, "pass stdin to the container (it must have been created with stdin)")
+	cmd.Flags().BoolVarP(&o.tty, "tty", "t", false, "the container has a terminal")
+	cmd.Flags().BoolVar(&o.websocket, "websocket", false, "stream over WebSocket instead of SPDY")
 	return cmd
 }
 

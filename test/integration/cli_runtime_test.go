@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"net/http"
@@ -8,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -139,5 +141,42 @@ func TestCLIRunPublishesAPort(t *testing.T) {
 	}
 	if out := mustCLI(t, b, "pods"); !strings.Contains(out, "10.88.") {
 		t.Fatalf("pods lacks the pod IP:\n%s", out)
+	}
+}
+
+func TestCLIInteractiveExecAndPortForward(t *testing.T) {
+	ti := images(t)
+	b := startBerthd(t, mirrorConfig(ti))
+	web := mustPull(t, b, ti.Ref("web:latest"))
+	podID := webPod(t, b, web, podConfig(t, "cliweb"))
+	cmd := exec.Command(berthBin, "--endpoint", b.Socket, "exec", "-i", "web", "sh", "-c", "cat; exit 7")
+	cmd.Stdin = strings.NewReader("through stdin\n")
+	out, err := cmd.Output()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 7 || string(out) != "through stdin\n" {
+		t.Fatalf("exec -i: %v %q", err, out)
+	}
+	pf := exec.Command(berthBin, "--endpoint", b.Socket, "port-forward", podID[:12], "0:80")
+	stdout, _ := pf.StdoutPipe()
+	if err := pf.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { pf.Process.Signal(syscall.SIGTERM); pf.Wait() }()
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	var local int
+	if _, serr := fmt.Sscanf(line, "Forwarding from 127.0.0.1:%d -> 80", &local); err != nil || serr != nil {
+		t.Fatalf("port-forward said %q (%v)", line, err)
+	}
+	var body string
+	for i := 0; i < 50 && body == ""; i++ {
+		if resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/", local)); err == nil {
+			data, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			body = string(data)
+		} else {
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	if body != "hello from berth\n" {
+		t.Fatalf("berth port-forward served %q", body)
 	}
 }
