@@ -39,7 +39,7 @@ func newBenchCommand(g *globalOptions) *cobra.Command {
 	f.IntVarP(&o.iterations, "iterations", "n", 50, "samples per scenario and endpoint")
 	f.IntVar(&o.rounds, "rounds", 5, "alternating batches the samples are split into")
 	f.IntVar(&o.pods, "pods", 20, "pods for the memory figures (0: skip)")
-	f.StringVar(&o.scenarios, "scenarios", "", "comma-separated subset of pod-start,container-start,exec-sync,stop-remove")
+	f.StringVar(&o.scenarios, "scenarios", "", "comma-separated subset of pod-start,container-start,exec-sync,exec-stream,stop-remove")
 	f.StringVarP(&o.output, "output", "o", "table", "table or json")
 	f.StringVar(&o.logDir, "log-dir", "/var/log/berth-bench", "pods' log directories go below this")
 	return cmd

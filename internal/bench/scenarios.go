@@ -29,6 +29,7 @@ var Scenarios = []Scenario{
 	{"pod-start", podStart},
 	{"container-start", containerStart},
 	{"exec-sync", execSync},
+	{"exec-stream", execStream},
 	{"stop-remove", stopRemove},
 }
 

@@ -1,0 +1,48 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/url"
+	"time"
+
+	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
+	restclient "k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/remotecommand"
+)
+
+// execStream times a whole interactive exec as kubectl exec does it: the
+// CRI Exec call, the SPDY session on the returned URL, `true`, its exit.
+func execStream(ctx context.Context, t *Target, cfg *Config, n int) ([]time.Duration, error) {
+	podID, pc, err := runPod(ctx, t, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer removePod(ctx, t, podID)
+	id, err := startContainer(ctx, t, podID, pc, sleeper...)
+	if err != nil {
+		return nil, err
+	}
+	var out []time.Duration
+	for i := 0; i < n; i++ {
+		start := time.Now()
+		resp, err := t.RT.Exec(ctx, &runtime.ExecRequest{ContainerId: id, Cmd: []string{"true"}, Stdout: true, Stderr: true})
+		if err != nil {
+			return out, fmt.Errorf("%s: Exec: %w", t.Name, err)
+		}
+		u, err := url.Parse(resp.Url)
+		if err != nil {
+			return out, err
+		}
+		ex, err := remotecommand.NewSPDYExecutor(&restclient.Config{}, "POST", u)
+		if err != nil {
+			return out, err
+		}
+		if err := ex.StreamWithContext(ctx, remotecommand.StreamOptions{Stdout: io.Discard, Stderr: io.Discard}); err != nil {
+			return out, fmt.Errorf("%s: exec stream: %w", t.Name, err)
+		}
+		out = append(out, time.Since(start))
+	}
+	return out, nil
+}
