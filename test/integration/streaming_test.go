@@ -157,24 +157,33 @@ func TestAttach(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A second client, output only, attached at the same time.
+	second, err := b.RT.Attach(ctxT(t), &runtime.AttachRequest{ContainerId: id, Stdout: true, Stderr: true})
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	inR, inW := io.Pipe()
-	out := &lockedBuffer{}
-	done := make(chan error, 1)
+	out, out2 := &lockedBuffer{}, &lockedBuffer{}
+	done := make(chan error, 2)
 	go func() {
 		done <- executor(t, resp.Url, false).StreamWithContext(ctx, remotecommand.StreamOptions{Stdin: inR, Stdout: out, Stderr: io.Discard})
 	}()
-	for i := 0; i < 50 && !strings.Contains(out.String(), "got ping"); i++ {
+	go func() {
+		done <- executor(t, second.Url, false).StreamWithContext(ctx, remotecommand.StreamOptions{Stdout: out2, Stderr: io.Discard})
+	}()
+	for i := 0; i < 50 && !(strings.Contains(out.String(), "got ping") && strings.Contains(out2.String(), "got ping")); i++ {
 		if i%10 == 0 {
 			inW.Write([]byte("ping\n"))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if !strings.Contains(out.String(), "got ping") {
-		t.Fatalf("attach output %q", out.String())
+	if !strings.Contains(out.String(), "got ping") || !strings.Contains(out2.String(), "got ping") {
+		t.Fatalf("attach outputs %q and %q", out.String(), out2.String())
 	}
 	cancel()
+	<-done
 	<-done
 	waitForLog(t, logPathOf(pod, cfg), "got ping") // the log has it too
 }
@@ -254,7 +263,7 @@ func TestManyConcurrentExecsAndAbandonedSessions(t *testing.T) {
 	img := mustPull(t, b, ti.Ref("busybox:latest"))
 	podID, id, _ := streamingPod(t, b, img)
 	shimPid := shimPidOf(t, b, podID)
-	fdsBefore := countFDs(shimPid)
+	fdsBefore, daemonFDsBefore := countFDs(shimPid), countFDs(b.cmd.Process.Pid)
 
 	var wg sync.WaitGroup
 	errs := make(chan error, 50)
@@ -305,6 +314,9 @@ func TestManyConcurrentExecsAndAbandonedSessions(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	if after := countFDs(shimPid); after > fdsBefore+2 {
 		t.Fatalf("shim fds %d -> %d after the sessions", fdsBefore, after)
+	}
+	if after := countFDs(b.cmd.Process.Pid); after > daemonFDsBefore+4 {
+		t.Fatalf("berthd fds %d -> %d after the sessions", daemonFDsBefore, after)
 	}
 }
 
