@@ -6,7 +6,7 @@ LDFLAGS   := -s -w -X github.com/berth-runtime/berth/internal/cri.Version=$(VERS
 # Debian packages berth and its tests use.
 DEB_PKGS  := runc crun containernetworking-plugins busybox-static docker-registry iptables
 
-.PHONY: all build run test unit deps fuzz bench-pull clean
+.PHONY: all build run test unit deps fuzz bench bench-pull clean
 
 all: build
 
@@ -35,6 +35,10 @@ unit:
 
 fuzz:
 	$(GO) test ./internal/image/ -run '^$$' -fuzz FuzzUnpack -fuzztime 60s
+
+# berth and containerd side by side (installs Debian's containerd if missing).
+bench:
+	hack/bench.sh
 
 # Pull + unpack throughput of a ~100 MB multi-layer image from a local registry.
 bench-pull:

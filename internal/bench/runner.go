@@ -37,6 +37,11 @@ func Run(ctx context.Context, targets []*Target, o Options) (*Report, error) {
 		if err := t.Prepare(ctx, o.Config.Image); err != nil {
 			return nil, err
 		}
+		// One untimed cycle: a runtime's first pod may pull its sandbox
+		// image or warm caches.
+		if _, err := stopRemove(ctx, t, &o.Config, 1); err != nil {
+			return nil, fmt.Errorf("warm-up: %w", err)
+		}
 		r.Targets = append(r.Targets, label(t, targets))
 	}
 	rounds := max(o.Rounds, 1)

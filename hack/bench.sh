@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# make bench: berth and containerd side by side on this machine, with the
+# same images (from the project's test registry), pod and container
+# configs, and CNI plugin chain. Prints the table; -o json with BENCH_FLAGS.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+WORK=$(mktemp -d /tmp/berth-bench.XXXXXX)
+cleanup() {
+  for p in "$WORK"/ctrd/containerd.pid "$WORK"/berth/berthd.pid "$WORK"/registry.pid; do
+    [ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null || true
+  done
+  sleep 1
+  umount -R "$WORK"/ctrd/state 2>/dev/null || true
+}
+trap cleanup EXIT
+make build >/dev/null
+go run ./test/fixture/testregistry -addr-file "$WORK/registry.addr" -pause bin/berth-pause >"$WORK/registry.log" 2>&1 &
+echo $! >"$WORK/registry.pid"
+for _ in $(seq 300); do [ -s "$WORK/registry.addr" ] && break; sleep 0.2; done
+REG=$(cat "$WORK/registry.addr")
+hack/containerd-up.sh "$WORK/ctrd" "$REG"
+hack/berthd-up.sh "$WORK/berth" "$REG"
+bin/berth --endpoint "$WORK/berth/berth.sock" bench --vs "$WORK/ctrd/containerd.sock" \
+  --log-dir "$WORK/logs" ${BENCH_FLAGS:--n 50 --pods 20}
