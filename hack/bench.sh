@@ -14,11 +14,11 @@ cleanup() {
 }
 trap cleanup EXIT
 make build >/dev/null
-go run ./test/fixture/testregistry -addr-file "$WORK/registry.addr" -pause bin/berth-pause >"$WORK/registry.log" 2>&1 &
+go run ./test/fixture/testregistry -addr-file "$WORK/registry.addr" -pause bin/berth-pause -big >"$WORK/registry.log" 2>&1 &
 echo $! >"$WORK/registry.pid"
 for _ in $(seq 300); do [ -s "$WORK/registry.addr" ] && break; sleep 0.2; done
 REG=$(cat "$WORK/registry.addr")
 hack/containerd-up.sh "$WORK/ctrd" "$REG"
 hack/berthd-up.sh "$WORK/berth" "$REG"
 bin/berth --endpoint "$WORK/berth/berth.sock" bench --vs "$WORK/ctrd/containerd.sock" \
-  --log-dir "$WORK/logs" ${BENCH_FLAGS:--n 50 --pods 20}
+  --log-dir "$WORK/logs" --pull-image "$REG/big:latest" ${BENCH_FLAGS:--n 50 --pods 20 --idle 60s}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -22,6 +23,8 @@ type benchOptions struct {
 	scenarios  string
 	output     string
 	logDir     string
+	pullImage  string
+	idle       time.Duration
 }
 
 func newBenchCommand(g *globalOptions) *cobra.Command {
@@ -39,9 +42,11 @@ func newBenchCommand(g *globalOptions) *cobra.Command {
 	f.IntVarP(&o.iterations, "iterations", "n", 50, "samples per scenario and endpoint")
 	f.IntVar(&o.rounds, "rounds", 5, "alternating batches the samples are split into")
 	f.IntVar(&o.pods, "pods", 20, "pods for the memory figures (0: skip)")
-	f.StringVar(&o.scenarios, "scenarios", "", "comma-separated subset of pod-start,container-start,exec-sync,exec-stream,stop-remove")
+	f.StringVar(&o.scenarios, "scenarios", "", "comma-separated subset of pod-start,container-start,exec-sync,exec-stream,stop-remove,pull,batch-10,batch-50,batch-100,list-100")
 	f.StringVarP(&o.output, "output", "o", "table", "table or json")
 	f.StringVar(&o.logDir, "log-dir", "/var/log/berth-bench", "pods' log directories go below this")
+	f.StringVar(&o.pullImage, "pull-image", "", "image the pull scenario pulls cold (empty: skip pull)")
+	f.DurationVar(&o.idle, "idle", 0, "how long the memory pods sit idle for the CPU figure (0: skip)")
 	return cmd
 }
 
@@ -67,8 +72,8 @@ func runBench(g *globalOptions, o *benchOptions) error {
 		scenarios = strings.Split(o.scenarios, ",")
 	}
 	r, err := bench.Run(ctx, targets, bench.Options{
-		Config:     bench.Config{Image: o.image, Handler: o.handler, LogDir: o.logDir},
-		Iterations: o.iterations, Rounds: o.rounds, MemoryPods: o.pods, Scenarios: scenarios,
+		Config:     bench.Config{Image: o.image, Handler: o.handler, LogDir: o.logDir, PullImage: o.pullImage},
+		Iterations: o.iterations, Rounds: o.rounds, MemoryPods: o.pods, IdleWindow: o.idle, Scenarios: scenarios,
 	})
 	if err != nil {
 		return err

@@ -7,9 +7,9 @@ import (
 	"net/url"
 	"time"
 
-	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
 	restclient "k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/remotecommand"
+	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
 )
 
 // execStream times a whole interactive exec as kubectl exec does it: the

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Memory is resident memory, in bytes.
@@ -69,4 +70,26 @@ func procName(pid int) string {
 		return ""
 	}
 	return filepath.Base(strings.SplitN(string(cmdline), "\x00", 2)[0])
+}
+
+// clockTicks is USER_HZ, the unit of /proc/PID/stat times (100 on Linux).
+const clockTicks = 100
+
+// CPUTime sums the user and system CPU time of pids.
+func CPUTime(pids []int) time.Duration {
+	var ticks uint64
+	for _, pid := range pids {
+		data, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+		if err != nil {
+			continue
+		}
+		s := string(data)
+		fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		if len(fields) > 12 {
+			u, _ := strconv.ParseUint(fields[11], 10, 64)
+			st, _ := strconv.ParseUint(fields[12], 10, 64)
+			ticks += u + st
+		}
+	}
+	return time.Duration(ticks) * time.Second / clockTicks
 }

@@ -13,11 +13,16 @@ type MemoryFigures struct {
 	MonitorsPerPod  Memory  `json:"monitorsPerPod"`
 	MonitorsTotal   Memory  `json:"monitorsTotal"`
 	MonitorProcsPer float64 `json:"monitorProcessesPerPod"`
+	// IdleCPU is the CPU time the daemon and the monitors used while the
+	// pods sat idle for IdleWindow.
+	IdleWindow  time.Duration `json:"idleWindow,omitempty"`
+	IdleCPU     time.Duration `json:"idleCPU,omitempty"`
+	IdleCPUDaem time.Duration `json:"idleCPUDaemon,omitempty"`
 }
 
 // MeasureMemory starts pods pods with one container each, measures the
 // daemon and the monitors that appeared, and removes the pods.
-func MeasureMemory(ctx context.Context, t *Target, cfg *Config, pods int) (*MemoryFigures, error) {
+func MeasureMemory(ctx context.Context, t *Target, cfg *Config, pods int, idle time.Duration) (*MemoryFigures, error) {
 	daemon := Processes(t.Daemon)
 	baseline := map[int]bool{}
 	for _, pid := range Processes(t.Monitors...) {
@@ -51,6 +56,13 @@ func MeasureMemory(ctx context.Context, t *Target, cfg *Config, pods int) (*Memo
 	f.MonitorsPerPod = Memory{RSS: f.MonitorsTotal.RSS / uint64(pods), PSS: f.MonitorsTotal.PSS / uint64(pods)}
 	f.MonitorProcsPer = float64(len(monitors)) / float64(pods)
 	f.DaemonWithPods = MemoryOf(exactly(daemon, t.Daemon))
+	if idle > 0 {
+		d := exactly(daemon, t.Daemon)
+		all := append(append([]int(nil), d...), monitors...)
+		before, beforeD := CPUTime(all), CPUTime(d)
+		time.Sleep(idle)
+		f.IdleWindow, f.IdleCPU, f.IdleCPUDaem = idle, CPUTime(all)-before, CPUTime(d)-beforeD
+	}
 	return f, nil
 }
 

@@ -35,7 +35,11 @@ func (r *Report) WriteTable(w io.Writer) error {
 		}
 		if len(r.Targets) == 2 {
 			a, b := f.Stats[r.Targets[0]].P50, f.Stats[r.Targets[1]].P50
-			fmt.Fprintf(tw, "\t%s\t%s", ratio(float64(a), float64(b)), verdict(float64(a), float64(b), TargetLatencyRatio))
+			v := ""
+			if f.Target > 0 {
+				v = verdict(float64(a), float64(b), f.Target)
+			}
+			fmt.Fprintf(tw, "\t%s\t%s", ratio(float64(a), float64(b)), v)
 		}
 		fmt.Fprintln(tw)
 	}
@@ -50,14 +54,18 @@ func (r *Report) writeMemory(w io.Writer) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "\nmemory\tpods\tdaemon idle RSS\tdaemon RSS with pods\tmonitor RSS/pod\tmonitor PSS/pod\tmonitors/pod")
+	fmt.Fprintln(tw, "\nmemory\tpods\tdaemon idle RSS\tdaemon RSS with pods\tmonitor RSS/pod\tmonitor PSS/pod\tmonitors/pod\tidle CPU (daemon)")
 	for _, t := range r.Targets {
 		m := r.Memory[t]
 		if m == nil {
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%.2f\n", t, m.Pods, mb(m.DaemonIdle.RSS), mb(m.DaemonWithPods.RSS),
-			mb(m.MonitorsPerPod.RSS), mb(m.MonitorsPerPod.PSS), m.MonitorProcsPer)
+		cpu := "-"
+		if m.IdleWindow > 0 {
+			cpu = fmt.Sprintf("%.2fs (%.2fs) in %s", m.IdleCPU.Seconds(), m.IdleCPUDaem.Seconds(), m.IdleWindow)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%.2f\t%s\n", t, m.Pods, mb(m.DaemonIdle.RSS), mb(m.DaemonWithPods.RSS),
+			mb(m.MonitorsPerPod.RSS), mb(m.MonitorsPerPod.PSS), m.MonitorProcsPer, cpu)
 	}
 	if first := r.Memory[r.Targets[0]]; first != nil {
 		fmt.Fprintf(tw, "target\t\t\t%s\t<= %s\t<= %s\n", daemonTarget(r), mb(TargetMonitorRSS), mb(TargetMonitorPSS))

@@ -10,9 +10,9 @@ import (
 func TestReportTableShowsRatiosAndTargets(t *testing.T) {
 	r := &Report{
 		Targets: []string{"berth", "containerd"},
-		Figures: []Figure{{Name: "pod-start", Stats: map[string]Stats{
+		Figures: []Figure{{Name: "pod-start", Target: 0.5, Stats: map[string]Stats{
 			"berth": {Count: 10, P50: 40 * time.Millisecond}, "containerd": {Count: 10, P50: 100 * time.Millisecond},
-		}}, {Name: "stop-remove", Stats: map[string]Stats{
+		}}, {Name: "stop-remove", Target: 0.5, Stats: map[string]Stats{
 			"berth": {Count: 10, P50: 90 * time.Millisecond}, "containerd": {Count: 10, P50: 100 * time.Millisecond},
 		}}},
 		Memory: map[string]*MemoryFigures{

@@ -9,16 +9,18 @@ import (
 // Options is one benchmark run.
 type Options struct {
 	Config     Config
-	Iterations int // samples per scenario and target
-	Rounds     int // the samples are taken in this many alternating batches
-	MemoryPods int // pods for the memory figures (0: skip)
+	Iterations int           // samples per scenario and target
+	Rounds     int           // the samples are taken in this many alternating batches
+	MemoryPods int           // pods for the memory figures (0: skip)
+	IdleWindow time.Duration // how long those pods sit idle for the CPU figure (0: skip)
 	Scenarios  []string
 }
 
 // Figure is one scenario's statistics per target.
 type Figure struct {
-	Name  string           `json:"name"`
-	Stats map[string]Stats `json:"stats"` // by target label
+	Name   string           `json:"name"`
+	Stats  map[string]Stats `json:"stats"`            // by target label
+	Target float64          `json:"target,omitempty"` // wanted p50 ratio, first target to second
 }
 
 // Report is a whole run.
@@ -45,8 +47,8 @@ func Run(ctx context.Context, targets []*Target, o Options) (*Report, error) {
 		r.Targets = append(r.Targets, label(t, targets))
 	}
 	rounds := max(o.Rounds, 1)
-	per := max(o.Iterations/rounds, 1)
 	for _, sc := range selected(o.Scenarios) {
+		per := max(o.Iterations/max(sc.Divisor, 1)/rounds, 1)
 		samples := map[string][]time.Duration{}
 		for round := 0; round < rounds; round++ {
 			for _, t := range targets {
@@ -57,7 +59,7 @@ func Run(ctx context.Context, targets []*Target, o Options) (*Report, error) {
 				samples[label(t, targets)] = append(samples[label(t, targets)], s...)
 			}
 		}
-		f := Figure{Name: sc.Name, Stats: map[string]Stats{}}
+		f := Figure{Name: sc.Name, Stats: map[string]Stats{}, Target: sc.Target}
 		for l, s := range samples {
 			f.Stats[l] = Summarise(s)
 		}
@@ -65,7 +67,7 @@ func Run(ctx context.Context, targets []*Target, o Options) (*Report, error) {
 	}
 	if o.MemoryPods > 0 {
 		for _, t := range targets {
-			m, err := MeasureMemory(ctx, t, &o.Config, o.MemoryPods)
+			m, err := MeasureMemory(ctx, t, &o.Config, o.MemoryPods, o.IdleWindow)
 			if err != nil {
 				return r, fmt.Errorf("memory: %w", err)
 			}
@@ -95,6 +97,10 @@ func selected(names []string) []Scenario {
 	if len(names) == 0 {
 		return Scenarios
 	}
+	return pick(names)
+}
+
+func pick(names []string) []Scenario {
 	var out []Scenario
 	for _, sc := range Scenarios {
 		for _, n := range names {

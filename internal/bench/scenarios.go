@@ -16,21 +16,32 @@ type Config struct {
 	LogDir  string
 	// CgroupParent, if set, is given to every pod (kubelet-style).
 	CgroupParent string
+	// PullImage is the image the pull scenario pulls cold (empty: skip).
+	PullImage string
 }
 
 // Scenario is one timed figure: each call of Run takes n samples.
+// Heavy scenarios take fewer samples (Samples divides the iterations) and
+// have their own target ratio against the second runtime (0: none).
 type Scenario struct {
-	Name string
-	Run  func(ctx context.Context, t *Target, cfg *Config, n int) ([]time.Duration, error)
+	Name    string
+	Run     func(ctx context.Context, t *Target, cfg *Config, n int) ([]time.Duration, error)
+	Divisor int
+	Target  float64
 }
 
-// Scenarios are the latency figures, in the order they are reported.
+// Scenarios are the figures, in the order they are reported.
 var Scenarios = []Scenario{
-	{"pod-start", podStart},
-	{"container-start", containerStart},
-	{"exec-sync", execSync},
-	{"exec-stream", execStream},
-	{"stop-remove", stopRemove},
+	{Name: "pod-start", Run: podStart, Target: 0.5},
+	{Name: "container-start", Run: containerStart, Target: 0.5},
+	{Name: "exec-sync", Run: execSync},
+	{Name: "exec-stream", Run: execStream},
+	{Name: "stop-remove", Run: stopRemove, Target: 0.5},
+	{Name: "pull", Run: pull, Divisor: 10, Target: 0.7},
+	{Name: "batch-10", Run: batch(10), Divisor: 10},
+	{Name: "batch-50", Run: batch(50), Divisor: 25},
+	{Name: "batch-100", Run: batch(100), Divisor: 50, Target: 0.5},
+	{Name: "list-100", Run: listWith100},
 }
 
 var seq atomic.Int64
