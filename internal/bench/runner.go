@@ -50,14 +50,14 @@ func Run(ctx context.Context, targets []*Target, o Options) (*Report, error) {
 	for _, sc := range selected(o.Scenarios) {
 		per := max(o.Iterations/max(sc.Divisor, 1)/rounds, 1)
 		samples := map[string][]time.Duration{}
-		for round := 0; round < rounds; round++ {
-			for _, t := range targets {
-				s, err := sc.Run(ctx, t, &o.Config, per)
-				if err != nil {
-					return r, fmt.Errorf("%s: %w", sc.Name, err)
-				}
-				samples[label(t, targets)] = append(samples[label(t, targets)], s...)
-			}
+		err := alternate(rounds, len(targets), func(i int) error {
+			t := targets[i]
+			s, err := sc.Run(ctx, t, &o.Config, per)
+			samples[label(t, targets)] = append(samples[label(t, targets)], s...)
+			return err
+		})
+		if err != nil {
+			return r, fmt.Errorf("%s: %w", sc.Name, err)
 		}
 		f := Figure{Name: sc.Name, Stats: map[string]Stats{}, Target: sc.Target}
 		for l, s := range samples {
@@ -110,4 +110,17 @@ func pick(names []string) []Scenario {
 		}
 	}
 	return out
+}
+
+// alternate runs batch for targets 0..n-1 in turn, rounds times: A B A B,
+// so that drift of the machine (heat, caches, other load) hits all alike.
+func alternate(rounds, n int, batch func(target int) error) error {
+	for round := 0; round < rounds; round++ {
+		for i := 0; i < n; i++ {
+			if err := batch(i); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

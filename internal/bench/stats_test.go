@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"fmt"
 	"testing"
 	"time"
 )
@@ -24,3 +25,29 @@ func TestSummarise(t *testing.T) {
 		t.Fatal("empty")
 	}
 }
+
+func TestAlternateInterleavesTargets(t *testing.T) {
+	var order []int
+	if err := alternate(3, 2, func(i int) error { order = append(order, i); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	want := []int{0, 1, 0, 1, 0, 1}
+	for i := range want {
+		if order[i] != want[i] {
+			t.Fatalf("order %v, want %v", order, want)
+		}
+	}
+	calls := 0
+	boom := alternate(3, 2, func(i int) error {
+		calls++
+		if calls == 3 {
+			return errBoom
+		}
+		return nil
+	})
+	if boom != errBoom || calls != 3 {
+		t.Fatalf("an error stops the run: %v after %d calls", boom, calls)
+	}
+}
+
+var errBoom = fmt.Errorf("boom")

@@ -41,6 +41,7 @@ type Runtime struct {
 	DefaultHandler   string             `toml:"default_handler"`
 	Shim             string             `toml:"shim"`
 	Pause            string             `toml:"pause"`
+	PauseImage       string             `toml:"pause_image"`
 	ClampOOMScoreAdj bool               `toml:"clamp_oom_score_adj"`
 	ShmSize          int64              `toml:"shm_size"`
 	Handlers         map[string]Handler `toml:"handlers"`

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"os"
@@ -65,6 +66,11 @@ func (d *Daemon) runtimeParts(images *image.Service, net *network.Manager) (*pod
 		return nil, nil, nil, err
 	}
 	pods.SetContainers(containers)
+	if cfg.Runtime.PauseImage != "" {
+		pods.SetInfraImage(cfg.Runtime.PauseImage, func(ctx context.Context, ref, bundle string) ([]string, func(), error) {
+			return containers.InfraRootfs(ctx, imagePuller{images}, ref, bundle)
+		})
+	}
 	containers.Recover()
 	injectFailure(pods, containers)
 	return pods, containers, names, nil
@@ -104,4 +110,19 @@ func besideBerthd(configured, name string) (string, error) {
 		return "", fmt.Errorf("%s not found beside berthd nor in $PATH (set it in [runtime])", name)
 	}
 	return p, nil
+}
+
+// imagePuller pulls a missing image through the image service.
+type imagePuller struct{ images *image.Service }
+
+func (p imagePuller) EnsureImage(ctx context.Context, ref string) error {
+	if _, err := p.images.Get(ref); err == nil {
+		return nil
+	}
+	r, err := image.ParseReference(ref)
+	if err != nil {
+		return err
+	}
+	_, err = p.images.Pull(ctx, r, nil)
+	return err
 }

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/berth-runtime/berth/internal/errdefs"
 	"github.com/berth-runtime/berth/internal/ocispec"
 	"github.com/berth-runtime/berth/internal/shim"
@@ -30,19 +32,34 @@ func (m *Manager) startInfra(ctx context.Context, s *Sandbox) (func(), error) {
 	}
 	spec := ocispec.InfraSpec(filepath.Join(bundle, "rootfs"), m.opts.PauseBinary, strings.TrimSuffix(s.Cgroup, "/")+"/pause",
 		ocispec.Pod{NetNS: s.NetNS, IPCNS: s.IPCNS, UTSNS: s.UTSNS}, m.opts.MinOOMScoreAdj)
-	data, err := json.Marshal(spec)
-	if err != nil {
-		return nil, err
+	unmountImage := func() {}
+	if m.opts.PauseImage != "" && m.opts.InfraImage != nil {
+		args, undo, err := m.opts.InfraImage(ctx, m.opts.PauseImage, bundle)
+		if err != nil {
+			return nil, err
+		}
+		unmountImage = undo
+		spec.Process.Args = args
+		spec.Mounts = spec.Mounts[:len(spec.Mounts)-1] // no berth-pause bind mount
 	}
-	if err := os.WriteFile(filepath.Join(bundle, "config.json"), data, 0o600); err != nil {
+	data, err := json.Marshal(spec)
+	if err == nil {
+		err = os.WriteFile(filepath.Join(bundle, "config.json"), data, 0o600)
+	}
+	if err != nil {
+		unmountImage()
 		return nil, err
 	}
 	client := m.Shim(s)
 	st, err := client.Create(ctx, s.ID, &shim.CreateRequest{Bundle: bundle, Runtime: rt.Path, RuntimeRoot: rt.Root})
 	if err != nil {
+		unmountImage()
 		return nil, fmt.Errorf("create infra process: %w", err)
 	}
-	undo := func() { client.Delete(context.Background(), s.ID) }
+	undo := func() {
+		client.Delete(context.Background(), s.ID)
+		unmountImage()
+	}
 	if err := client.Start(ctx, s.ID); err != nil {
 		undo()
 		return nil, fmt.Errorf("start infra process: %w", err)
@@ -61,5 +78,15 @@ func (m *Manager) stopInfra(ctx context.Context, s *Sandbox) error {
 	if err != nil && !errdefs.Is(err, errdefs.ErrNotFound) && !errors.Is(err, shim.ErrShimGone) {
 		return fmt.Errorf("stop infra process: %w", err)
 	}
-	return nil
+	return unmountInfraImage(filepath.Join(s.Dir, "infra"))
+}
+
+// unmountInfraImage undoes the rootfs of an infra process that ran from the
+// pause image; without one there is nothing mounted and this does nothing.
+func unmountInfraImage(bundle string) error {
+	rootfs := filepath.Join(bundle, "rootfs")
+	if err := unix.Unmount(rootfs, unix.MNT_DETACH); err != nil && err != unix.EINVAL && err != unix.ENOENT {
+		return fmt.Errorf("unmount infra rootfs: %w", err)
+	}
+	return os.RemoveAll(filepath.Join(bundle, "data"))
 }

@@ -47,6 +47,10 @@ type Options struct {
 	PauseBinary    string
 	MinOOMScoreAdj int
 	Network        Network
+	// PauseImage, if set, is the image the infra process runs from, and
+	// InfraImage prepares its rootfs; else berth-pause runs from the host.
+	PauseImage string
+	InfraImage func(ctx context.Context, ref, bundle string) (args []string, undo func(), err error)
 }
 
 // Runtime is an OCI runtime handler: its binary and its --root.
@@ -91,6 +95,12 @@ func (m *Manager) InjectFailure(step string) {
 		}
 		return nil
 	}
+}
+
+// SetInfraImage makes infra processes run from a pause image (ref), whose
+// rootfs prepare mounts.
+func (m *Manager) SetInfraImage(ref string, prepare func(ctx context.Context, ref, bundle string) ([]string, func(), error)) {
+	m.opts.PauseImage, m.opts.InfraImage = ref, prepare
 }
 
 // SetContainers wires the container manager (it also needs the pods).

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
+
+	"github.com/berth-runtime/berth/test/fixture"
 )
 
 // execOut runs cmd in a container and returns its stdout, failing on a
@@ -249,4 +251,42 @@ func grepLine(s, prefix string) string {
 		}
 	}
 	return ""
+}
+
+// TestConfiguredPauseImage: with runtime.pause_image set, the infra process
+// runs from that image (pulled on first use) instead of the host's berth-pause.
+func TestConfiguredPauseImage(t *testing.T) {
+	ti := images(t)
+	img, err := fixture.Pause(filepath.Join(filepath.Dir(berthdBin), "berth-pause"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ti.reg.Push("pause:test", img); err != nil {
+		t.Fatal(err)
+	}
+	pauseRef := ti.Ref("pause:test")
+	b := startBerthd(t, fmt.Sprintf("[runtime]\npause_image = %q\n", pauseRef))
+	busybox := mustPull(t, b, ti.Ref("busybox:latest"))
+	pod := podConfig(t, "pauseimg")
+	shared := &runtime.NamespaceOption{Pid: runtime.NamespaceMode_POD}
+	pod.Linux.SecurityContext.NamespaceOptions = shared
+	podID := runPod(t, b, pod)
+	cfg := ctrConfig("c", busybox, "sleep", "1000")
+	cfg.Linux.SecurityContext.NamespaceOptions = shared
+	id := runContainer(t, b, podID, pod, cfg)
+	if ps := execOut(t, b, id, "ps", "-o", "pid,args"); !regexpMatch(`(?m)^\s*1\s+/pause`, ps) {
+		t.Fatalf("PID 1 is not the pause image's process:\n%s", ps)
+	}
+	if imageStatus(t, b, pauseRef) == nil {
+		t.Fatal("the pause image was not pulled")
+	}
+	if m := mountsUnder(filepath.Join(b.State, "pods", podID, "infra")); len(m) != 1 {
+		t.Fatalf("infra rootfs mounts: %v", m)
+	}
+	if _, err := b.RT.StopPodSandbox(ctxT(t), &runtime.StopPodSandboxRequest{PodSandboxId: podID}); err != nil {
+		t.Fatal(err)
+	}
+	if m := mountsUnder(filepath.Join(b.State, "pods", podID, "infra")); len(m) != 0 {
+		t.Fatalf("infra rootfs still mounted after stop: %v", m)
+	}
 }

@@ -1,0 +1,56 @@
+package container
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	imagespec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/berth-runtime/berth/internal/errdefs"
+)
+
+// ImagePuller pulls an image that is not there yet.
+type ImagePuller interface {
+	EnsureImage(ctx context.Context, ref string) error
+}
+
+// InfraRootfs prepares a pod infra process that runs from an image (the
+// configurable pause image): the image is pulled if missing and its layers
+// mounted at bundle/rootfs. It returns the process's arguments and the undo.
+func (m *Manager) InfraRootfs(ctx context.Context, puller ImagePuller, ref, bundle string) ([]string, func(), error) {
+	if err := puller.EnsureImage(ctx, ref); err != nil {
+		return nil, nil, fmt.Errorf("pause image %s: %w", ref, err)
+	}
+	img, err := m.opts.Images.Get(ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	raw, err := m.opts.Images.Config(img)
+	if err != nil {
+		return nil, nil, err
+	}
+	var ic imagespec.Image
+	if err := json.Unmarshal(raw, &ic); err != nil {
+		return nil, nil, err
+	}
+	args := append(append([]string(nil), ic.Config.Entrypoint...), ic.Config.Cmd...)
+	if len(args) == 0 {
+		return nil, nil, errdefs.InvalidArgument("pause image %s has no entrypoint or cmd", ref)
+	}
+	data := filepath.Join(bundle, "data")
+	for _, d := range []string{filepath.Join(bundle, "rootfs"), filepath.Join(data, "upper"), filepath.Join(data, "work")} {
+		if err := os.MkdirAll(d, 0o711); err != nil {
+			return nil, nil, err
+		}
+	}
+	if err := mountOverlay(m.opts.Images.LayerDirs(img), data, filepath.Join(bundle, "rootfs")); err != nil {
+		return nil, nil, err
+	}
+	return args, func() {
+		unmountRootfs(filepath.Join(bundle, "rootfs"))
+		os.RemoveAll(data)
+	}, nil
+}
