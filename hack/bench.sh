@@ -9,8 +9,9 @@ cleanup() {
   for p in "$WORK"/ctrd/containerd.pid "$WORK"/berth/berthd.pid "$WORK"/registry.pid; do
     [ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null || true
   done
-  sleep 1
-  umount -R "$WORK"/ctrd/state 2>/dev/null || true
+  sleep 2
+  grep "$WORK" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+  rm -rf "$WORK"
 }
 trap cleanup EXIT
 make build >/dev/null
