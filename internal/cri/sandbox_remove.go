@@ -14,5 +14,6 @@ func (s *Server) RemovePodSandbox(ctx context.Context, req *runtime.RemovePodSan
 	if err := s.pods.Remove(ctx, req.GetPodSandboxId()); err != nil {
 		return nil, err
 	}
+	s.rates.Forget("pod:" + req.GetPodSandboxId())
 	return &runtime.RemovePodSandboxResponse{}, nil
 }

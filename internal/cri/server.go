@@ -12,6 +12,7 @@ import (
 	"github.com/berth-runtime/berth/internal/image"
 	"github.com/berth-runtime/berth/internal/network"
 	"github.com/berth-runtime/berth/internal/pod"
+	"github.com/berth-runtime/berth/internal/stats"
 )
 
 // Names reported by Version.
@@ -35,6 +36,7 @@ type Server struct {
 	network    *network.Manager
 	stream     streaming.Server
 	handlers   []string
+	rates      stats.Rates
 }
 
 // SetStreamServer wires the exec/attach/port-forward server.
