@@ -45,3 +45,35 @@ func TestExplainCrunHybridError(t *testing.T) {
 		t.Fatal("unrelated errors must pass unchanged")
 	}
 }
+
+func TestSlowEventSubscriberIsCutOffNotWaitedFor(t *testing.T) {
+	m := &Manager{}
+	slow, cancelSlow := m.Subscribe()
+	defer cancelSlow()
+	fast, cancelFast := m.Subscribe()
+	defer cancelFast()
+	got := 0
+	done := make(chan struct{})
+	go func() {
+		for range fast {
+			got++
+		}
+		close(done)
+	}()
+	c := &Container{ID: "c", PodID: "p"}
+	for i := 0; i < 3*eventBuffer; i++ {
+		m.publish(EventStarted, c) // must never block
+	}
+	n := 0
+	for range slow {
+		n++
+	}
+	if n != eventBuffer {
+		t.Fatalf("slow subscriber got %d events before being cut off, want %d", n, eventBuffer)
+	}
+	cancelFast()
+	<-done
+	if got == 0 {
+		t.Fatal("the reading subscriber got nothing")
+	}
+}

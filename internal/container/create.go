@@ -83,6 +83,7 @@ func (m *Manager) Create(ctx context.Context, podID string, cfg *runtime.Contain
 	}
 	created = true
 	slog.Debug("container created", append([]any{"id", cr.c.ID}, timings...)...)
+	m.publish(EventCreated, cr.c)
 	go m.watch(cr.c.ID)
 	return cr.c.clone(), nil
 }

@@ -44,7 +44,7 @@ func (m *Manager) Start(ctx context.Context, id string) error {
 		return fmt.Errorf("start container %s: %w", c.ID, err)
 	}
 	st, _ := client.State(ctx, c.ID)
-	return m.update(c.ID, func(c *Container) {
+	err = m.update(c.ID, func(c *Container) {
 		if c.State == StateCreated {
 			c.State = StateRunning
 		}
@@ -56,6 +56,10 @@ func (m *Manager) Start(ctx context.Context, id string) error {
 			}
 		}
 	})
+	if err == nil {
+		m.publish(EventStarted, c)
+	}
+	return err
 }
 
 // Stop sends the stop signal, waits up to timeout, then kills. Stopping a
@@ -152,6 +156,7 @@ func (m *Manager) remove(ctx context.Context, c *Container) error {
 	m.mu.Unlock()
 	m.locks.Forget(c.ID)
 	m.opts.Images.Release(c.Layers)
+	m.publish(EventDeleted, c)
 	return nil
 }
 

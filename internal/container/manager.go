@@ -58,6 +58,7 @@ type Manager struct {
 	names      map[string]string // NameKey -> ID
 	exited     map[string]chan struct{}
 	locks      keylock.Map
+	events     eventHub
 
 	// failAfter, when set (tests only), fails Create after the named step.
 	failAfter func(step string) error

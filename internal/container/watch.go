@@ -34,10 +34,12 @@ func (m *Manager) watch(id string) {
 
 // recordExit marks the container exited with what the shim saw.
 func (m *Manager) recordExit(id string, st *shim.State) {
+	changed := false
 	err := m.update(id, func(c *Container) {
 		if c.State == StateExited {
 			return
 		}
+		changed = true
 		c.State = StateExited
 		c.ExitCode = st.ExitCode
 		c.FinishedAt = st.ExitedAt
@@ -50,6 +52,9 @@ func (m *Manager) recordExit(id string, st *shim.State) {
 	})
 	if err != nil {
 		slog.Debug("record exit", "id", id, "err", err)
+	}
+	if c, gerr := m.Get(id); changed && err == nil && gerr == nil {
+		m.publish(EventStopped, c)
 	}
 	m.mu.Lock()
 	if ch, ok := m.exited[id]; ok {
