@@ -45,7 +45,7 @@ func newRootCommand() *cobra.Command {
 		newRunPodCommand(g), newStopPodCommand(g), newRemovePodCommand(g), newPodsCommand(g), newInspectPodCommand(g),
 		newCreateCommand(g), newStartCommand(g), newStopCommand(g), newRemoveCommand(g), newPsCommand(g),
 		newInspectCommand(g), newExecCommand(g), newLogsCommand(g), newRunCommand(g), newBenchCommand(g),
-		newAttachCommand(g), newPortForwardCommand(g),
+		newAttachCommand(g), newPortForwardCommand(g), newStatsCommand(g), newEventsCommand(g),
 	)
 	return root
 }

@@ -180,3 +180,27 @@ func TestCLIInteractiveExecAndPortForward(t *testing.T) {
 		t.Fatalf("berth port-forward served %q", body)
 	}
 }
+
+func TestCLIStatsAndEvents(t *testing.T) {
+	ti := images(t)
+	b := startBerthd(t, mirrorConfig(ti))
+	events := exec.Command(berthBin, "--endpoint", b.Socket, "events")
+	stdout, _ := events.StdoutPipe()
+	if err := events.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { events.Process.Kill(); events.Wait() }()
+	time.Sleep(300 * time.Millisecond)
+	mustCLI(t, b, "run", "-d", "--name", "statme", "--log-dir", t.TempDir(), "busybox", "sleep", "1000")
+	out := mustCLI(t, b, "stats", "--no-stream")
+	if !strings.Contains(out, "statme") || !strings.Contains(out, "CPU %") {
+		t.Fatalf("stats:\n%s", out)
+	}
+	r := bufio.NewReader(stdout)
+	for _, want := range []string{"CREATED", "STARTED"} {
+		line, err := r.ReadString('\n')
+		if err != nil || !strings.Contains(line, want) || !strings.Contains(line, "statme") {
+			t.Fatalf("event line %q (%v), want %s of statme", line, err, want)
+		}
+	}
+}
