@@ -37,6 +37,7 @@ func (m *Manager) Start(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
+	defer m.startGate(c.ID)()
 	if err := client.Start(ctx, c.ID); err != nil {
 		m.update(c.ID, func(c *Container) {
 			c.State, c.Reason, c.Message, c.FinishedAt, c.ExitCode = StateExited, ReasonStartError, err.Error(), time.Now().UTC(), 128
@@ -210,4 +211,33 @@ func stopSignal(s string) syscall.Signal {
 		return syscall.Signal(n)
 	}
 	return unix.SIGTERM
+}
+
+// startGate holds back the recording of an exit until Start has recorded
+// the start (a short-lived container may exit first), so that STARTED is
+// always reported before STOPPED. The returned function opens the gate.
+func (m *Manager) startGate(id string) func() {
+	gate := make(chan struct{})
+	m.mu.Lock()
+	if m.starting == nil {
+		m.starting = map[string]chan struct{}{}
+	}
+	m.starting[id] = gate
+	m.mu.Unlock()
+	return func() {
+		m.mu.Lock()
+		delete(m.starting, id)
+		m.mu.Unlock()
+		close(gate)
+	}
+}
+
+// waitStart returns once no Start of id is in progress.
+func (m *Manager) waitStart(id string) {
+	m.mu.RLock()
+	gate := m.starting[id]
+	m.mu.RUnlock()
+	if gate != nil {
+		<-gate
+	}
 }

@@ -57,6 +57,7 @@ type Manager struct {
 	containers map[string]*Container
 	names      map[string]string // NameKey -> ID
 	exited     map[string]chan struct{}
+	starting   map[string]chan struct{} // closed when a Start is done: exits wait for it
 	locks      keylock.Map
 	events     eventHub
 
