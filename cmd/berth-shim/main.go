@@ -21,6 +21,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/berth-runtime/berth/internal/memtrim"
 	"github.com/berth-runtime/berth/internal/shim"
 	"github.com/berth-runtime/berth/internal/shim/server"
 )
@@ -61,8 +62,10 @@ func run(dir, sock string) error {
 		ready.Write([]byte("ready\n"))
 		ready.Close()
 	}
-	s.SetIdleHook(idleTrimDelay, trimIdle)
-	trimIdle()
+	// A monitor is paid per pod: give memory back 2 s after each burst of
+	// requests.
+	s.SetIdleHook(2*time.Second, memtrim.Trim)
+	memtrim.Trim()
 	err = s.Serve(l)
 	os.Remove(sock)
 	os.Remove(filepath.Join(dir, shim.PidName))

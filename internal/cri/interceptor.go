@@ -14,11 +14,18 @@ import (
 	"github.com/berth-runtime/berth/internal/errdefs"
 )
 
+// Activity, if set, is told of every call (berthd gives memory back after
+// a burst of calls).
+var Activity func()
+
 // UnaryInterceptor logs each call, turns panics into codes.Internal and
 // maps domain errors to gRPC codes: the one place this happens.
 func UnaryInterceptor(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
 	start := time.Now()
 	defer func() {
+		if Activity != nil {
+			Activity()
+		}
 		if p := recover(); p != nil {
 			slog.Error("panic in CRI call", "method", info.FullMethod, "panic", p, "stack", string(debug.Stack()))
 			resp, err = nil, status.Errorf(codes.Internal, "internal error in %s: %v", shortMethod(info.FullMethod), p)

@@ -18,6 +18,7 @@ import (
 	"github.com/berth-runtime/berth/internal/config"
 	"github.com/berth-runtime/berth/internal/cri"
 	"github.com/berth-runtime/berth/internal/image"
+	"github.com/berth-runtime/berth/internal/memtrim"
 	"github.com/berth-runtime/berth/internal/network"
 	"github.com/berth-runtime/berth/internal/store"
 )
@@ -94,6 +95,12 @@ func New(cfg *config.Config) (_ *Daemon, err error) {
 func (d *Daemon) Serve(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- d.grpc.Serve(d.listener) }()
+	stopTrim := make(chan struct{})
+	defer close(stopTrim)
+	go memtrim.Every(time.Minute, stopTrim)
+	idle := memtrim.NewIdle(2 * time.Second) // and after each burst of calls
+	defer idle.Stop()
+	cri.Activity = idle.Touch
 	slog.Info("berthd serving", "socket", d.cfg.Listen, "root", d.cfg.Root, "state", d.cfg.State, "pid", os.Getpid())
 	var err error
 	select {
