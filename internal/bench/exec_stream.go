@@ -15,15 +15,10 @@ import (
 // execStream times a whole interactive exec as kubectl exec does it: the
 // CRI Exec call, the SPDY session on the returned URL, `true`, its exit.
 func execStream(ctx context.Context, t *Target, cfg *Config, n int) ([]time.Duration, error) {
-	podID, pc, err := runPod(ctx, t, cfg)
-	if err != nil {
-		return nil, err
-	}
-	defer removePod(ctx, t, podID)
-	id, err := startContainer(ctx, t, podID, pc, sleeper...)
-	if err != nil {
-		return nil, err
-	}
+	return inRunningContainer(ctx, t, cfg, func(id string) ([]time.Duration, error) { return execStreamIn(ctx, t, id, n) })
+}
+
+func execStreamIn(ctx context.Context, t *Target, id string, n int) ([]time.Duration, error) {
 	var out []time.Duration
 	for i := 0; i < n; i++ {
 		start := time.Now()

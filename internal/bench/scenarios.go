@@ -140,7 +140,9 @@ func containerStart(ctx context.Context, t *Target, cfg *Config, n int) ([]time.
 	return out, nil
 }
 
-func execSync(ctx context.Context, t *Target, cfg *Config, n int) ([]time.Duration, error) {
+// inRunningContainer runs fn with the ID of a sleeping container in a pod
+// of its own, removed afterwards.
+func inRunningContainer(ctx context.Context, t *Target, cfg *Config, fn func(id string) ([]time.Duration, error)) ([]time.Duration, error) {
 	podID, pc, err := runPod(ctx, t, cfg)
 	if err != nil {
 		return nil, err
@@ -150,6 +152,14 @@ func execSync(ctx context.Context, t *Target, cfg *Config, n int) ([]time.Durati
 	if err != nil {
 		return nil, err
 	}
+	return fn(id)
+}
+
+func execSync(ctx context.Context, t *Target, cfg *Config, n int) ([]time.Duration, error) {
+	return inRunningContainer(ctx, t, cfg, func(id string) ([]time.Duration, error) { return execSyncIn(ctx, t, id, n) })
+}
+
+func execSyncIn(ctx context.Context, t *Target, id string, n int) ([]time.Duration, error) {
 	var out []time.Duration
 	for i := 0; i < n; i++ {
 		start := time.Now()

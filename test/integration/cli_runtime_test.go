@@ -3,8 +3,6 @@ package integration
 import (
 	"bufio"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -126,16 +124,7 @@ func TestCLIRunPublishesAPort(t *testing.T) {
 	if len(id) != 64 {
 		t.Fatalf("run -d printed %q", id)
 	}
-	var body string
-	for i := 0; i < 50 && body == ""; i++ {
-		if resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/", port)); err == nil {
-			data, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			body = string(data)
-		} else {
-			time.Sleep(100 * time.Millisecond)
-		}
-	}
+	body := fetch(fmt.Sprintf("http://127.0.0.1:%d/", port))
 	if body != "hello from berth\n" {
 		t.Fatalf("published port served %q", body)
 	}
@@ -166,16 +155,7 @@ func TestCLIInteractiveExecAndPortForward(t *testing.T) {
 	if _, serr := fmt.Sscanf(line, "Forwarding from 127.0.0.1:%d -> 80", &local); err != nil || serr != nil {
 		t.Fatalf("port-forward said %q (%v)", line, err)
 	}
-	var body string
-	for i := 0; i < 50 && body == ""; i++ {
-		if resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/", local)); err == nil {
-			data, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			body = string(data)
-		} else {
-			time.Sleep(100 * time.Millisecond)
-		}
-	}
+	body := fetch(fmt.Sprintf("http://127.0.0.1:%d/", local))
 	if body != "hello from berth\n" {
 		t.Fatalf("berth port-forward served %q", body)
 	}

@@ -69,18 +69,7 @@ func TestHostPortServesOnLoopback(t *testing.T) {
 	pod := podConfig(t, "hostport")
 	pod.PortMappings = []*runtime.PortMapping{{Protocol: runtime.Protocol_TCP, ContainerPort: 80, HostPort: int32(port), HostIp: "127.0.0.1"}}
 	webPod(t, b, web, pod)
-	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
-	var body string
-	for i := 0; i < 50; i++ {
-		resp, err := http.Get(url)
-		if err == nil {
-			data, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			body = string(data)
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	body := fetch(fmt.Sprintf("http://127.0.0.1:%d/", port))
 	if body != "hello from berth\n" {
 		t.Fatalf("hostPort %d on 127.0.0.1 served %q", port, body)
 	}
@@ -236,4 +225,18 @@ func TestDefaultNetworkMasqueradesItsSubnet(t *testing.T) {
 		"-m", "comment", "--comment", "berth default network", "-j", "MASQUERADE"); err != nil {
 		t.Fatalf("no masquerade rule for the default network: %v %s", err, out)
 	}
+}
+
+// fetch GETs url, retrying for 5 s while the server starts; "" if it never answers.
+func fetch(url string) string {
+	for i := 0; i < 50; i++ {
+		resp, err := http.Get(url)
+		if err == nil {
+			data, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			return string(data)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return ""
 }
