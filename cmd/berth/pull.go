@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -71,6 +72,21 @@ func runPull(g *globalOptions, o *pullOptions, ref string) error {
 			view.update(ev)
 		case r = <-done:
 			waiting = false
+		}
+	}
+	// Events sent before the pull returned may still be on their way: show
+	// them (the stream ends after the pull's final event).
+	drainUntil := time.After(time.Second)
+	for events != nil {
+		select {
+		case ev, ok := <-events:
+			if !ok || ev.Fields["finished"].GetBoolValue() {
+				events = nil
+				continue
+			}
+			view.update(ev)
+		case <-drainUntil:
+			events = nil
 		}
 	}
 	if r.err != nil {
