@@ -44,12 +44,13 @@ func (m *Manager) Start(ctx context.Context, id string) error {
 		})
 		return fmt.Errorf("start container %s: %w", c.ID, err)
 	}
+	startedAt := time.Now().UTC()
 	st, _ := client.State(ctx, c.ID)
 	err = m.update(c.ID, func(c *Container) {
 		if c.State == StateCreated {
 			c.State = StateRunning
 		}
-		c.StartedAt = time.Now().UTC()
+		c.StartedAt = startedAt
 		if st != nil {
 			c.Pid = st.Pid
 			if !st.StartedAt.IsZero() {

@@ -44,6 +44,9 @@ func (m *Manager) recordExit(id string, st *shim.State) {
 		c.State = StateExited
 		c.ExitCode = st.ExitCode
 		c.FinishedAt = st.ExitedAt
+		if c.FinishedAt.Before(c.StartedAt) {
+			c.FinishedAt = c.StartedAt // clocks of berthd and shim readings may interleave
+		}
 		if c.Reason == "" {
 			c.Reason = exitReason(st.ExitCode, st.OOMKilled)
 		}

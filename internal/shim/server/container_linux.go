@@ -287,6 +287,7 @@ func (c *container) start(s *Server) error {
 	if status != shim.StatusCreated {
 		return precondition("container %s is %s, not created", c.id, status)
 	}
+	startedAt := time.Now().UTC() // the process may exit before the runtime returns
 	if err := s.run(nil, append(runtimeArgs(c.req.Runtime, c.req.RuntimeRoot, "start"), c.id)...); err != nil {
 		return err
 	}
@@ -294,7 +295,7 @@ func (c *container) start(s *Server) error {
 	if c.state.Status == shim.StatusCreated {
 		c.state.Status = shim.StatusRunning
 	}
-	c.state.StartedAt = time.Now().UTC()
+	c.state.StartedAt = startedAt
 	c.mu.Unlock()
 	return nil
 }
