@@ -15,5 +15,6 @@ func (s *Server) RemoveContainer(ctx context.Context, req *runtime.RemoveContain
 		return nil, err
 	}
 	s.rates.Forget(req.GetContainerId())
+	s.layerUsage.forget(req.GetContainerId())
 	return &runtime.RemoveContainerResponse{}, nil
 }

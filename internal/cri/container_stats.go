@@ -5,7 +5,9 @@ import (
 	"io/fs"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
+	"time"
 
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
 
@@ -26,7 +28,13 @@ func (s *Server) ContainerStats(_ context.Context, req *runtime.ContainerStatsRe
 func (s *Server) ListContainerStats(_ context.Context, req *runtime.ListContainerStatsRequest) (*runtime.ListContainerStatsResponse, error) {
 	f := req.GetFilter()
 	out := []*runtime.ContainerStats{}
-	for _, c := range s.containers.List() {
+	all := s.containers.List()
+	live := make(map[string]bool, len(all))
+	for _, c := range all {
+		live[c.ID] = true
+	}
+	s.layerUsage.retain(live)
+	for _, c := range all {
 		if f.GetId() != "" && !strings.HasPrefix(c.ID, f.GetId()) ||
 			f.GetPodSandboxId() != "" && !strings.HasPrefix(c.PodID, f.GetPodSandboxId()) ||
 			!labelsMatch(c.Config().GetLabels(), f.GetLabelSelector()) {
@@ -49,7 +57,7 @@ func (s *Server) containerStats(c *container.Container) *runtime.ContainerStats 
 			st.Cpu, st.Memory = s.cpuMemory(c.ID, sample)
 		}
 	}
-	bytes, inodes := diskUsage(filepath.Join(c.DataDir, "upper"))
+	bytes, inodes := s.layerUsage.get(c.ID, filepath.Join(c.DataDir, "upper"))
 	st.WritableLayer = &runtime.FilesystemUsage{
 		FsId:      &runtime.FilesystemIdentifier{Mountpoint: s.images.Dir()},
 		UsedBytes: &runtime.UInt64Value{Value: bytes}, InodesUsed: &runtime.UInt64Value{Value: inodes},
@@ -71,6 +79,59 @@ func (s *Server) cpuMemory(id string, x *stats.Sample) (*runtime.CpuUsage, *runt
 			PageFaults:      &runtime.UInt64Value{Value: x.PageFaults},
 			MajorPageFaults: &runtime.UInt64Value{Value: x.MajorFaults},
 		}
+}
+
+// layerUsageMaxAge is how long a writable layer's measured size is reused:
+// the kubelet asks for every container's stats every few seconds, and a
+// walk of a big writable layer is not free. (cAdvisor measures disk usage
+// about once a minute.)
+const layerUsageMaxAge = 30 * time.Second
+
+// usageCache remembers the last walk of each container's writable layer.
+type usageCache struct {
+	mu      sync.Mutex
+	entries map[string]usageEntry
+}
+
+type usageEntry struct {
+	bytes, inodes uint64
+	at            time.Time
+}
+
+func (u *usageCache) get(id, dir string) (uint64, uint64) {
+	u.mu.Lock()
+	e, ok := u.entries[id]
+	u.mu.Unlock()
+	if ok && time.Since(e.at) < layerUsageMaxAge {
+		return e.bytes, e.inodes
+	}
+	e.bytes, e.inodes = diskUsage(dir)
+	e.at = time.Now()
+	u.mu.Lock()
+	if u.entries == nil {
+		u.entries = map[string]usageEntry{}
+	}
+	u.entries[id] = e
+	u.mu.Unlock()
+	return e.bytes, e.inodes
+}
+
+func (u *usageCache) forget(id string) {
+	u.mu.Lock()
+	delete(u.entries, id)
+	u.mu.Unlock()
+}
+
+// retain drops the entries of containers that are gone (removed with their
+// pod, or by an ID prefix).
+func (u *usageCache) retain(live map[string]bool) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for id := range u.entries {
+		if !live[id] {
+			delete(u.entries, id)
+		}
+	}
 }
 
 // diskUsage sums the blocks and inodes below dir.

@@ -37,6 +37,7 @@ type Server struct {
 	stream     streaming.Server
 	handlers   []string
 	rates      stats.Rates
+	layerUsage usageCache
 }
 
 // SetStreamServer wires the exec/attach/port-forward server.
