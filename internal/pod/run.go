@@ -36,6 +36,13 @@ func (m *Manager) Run(ctx context.Context, cfg *runtime.PodSandboxConfig, handle
 	s.Dir = m.podDir(s.ID)
 	s.Hostname = hostname(cfg)
 	release, err := m.reserveName(cfg.GetMetadata(), s.ID)
+	if errdefs.Is(err, errdefs.ErrAlreadyExists) {
+		// The kubelet retries a RunPodSandbox that timed out, with the same
+		// config: answer with the sandbox the first call makes or made.
+		if same, ok := m.sameRun(ctx, cfg, handler); ok {
+			return same, nil
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -115,6 +122,40 @@ func (m *Manager) reserveName(md *runtime.PodSandboxMetadata, id string) (func()
 		}
 		m.mu.Unlock()
 	}, nil
+}
+
+// retryWait bounds how long a retried RunPodSandbox waits for the first
+// call, still in progress, to finish.
+const retryWait = 2 * time.Minute
+
+// sameRun returns the sandbox that holds cfg's name if it was made from the
+// same config and handler, waiting for a first call still in progress.
+func (m *Manager) sameRun(ctx context.Context, cfg *runtime.PodSandboxConfig, handler string) (*Sandbox, bool) {
+	key := NameKey(cfg.GetMetadata())
+	deadline := time.Now().Add(retryWait)
+	for {
+		m.mu.RLock()
+		holder, reserved := m.names[key]
+		s, recorded := m.pods[holder]
+		m.mu.RUnlock()
+		switch {
+		case !reserved:
+			return nil, false // the first call failed and let go of the name
+		case recorded:
+			if s.State == StateReady && s.Handler == handler && proto.Equal(s.Config(), cfg) {
+				return s.clone(), true
+			}
+			return nil, false
+		}
+		if time.Now().After(deadline) {
+			return nil, false
+		}
+		select {
+		case <-ctx.Done():
+			return nil, false
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 func (m *Manager) makeDir(s *Sandbox) (func(), error) {

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"google.golang.org/protobuf/proto"
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
 )
 
@@ -25,8 +26,15 @@ func TestPodAndContainerBadInput(t *testing.T) {
 	expect("pod without config", err, "InvalidArgument", "config")
 	_, err = b.RT.RunPodSandbox(ctxT(t), &runtime.RunPodSandboxRequest{Config: &runtime.PodSandboxConfig{Metadata: &runtime.PodSandboxMetadata{Name: "x"}}})
 	expect("pod without uid", err, "InvalidArgument", "uid")
-	_, err = b.RT.RunPodSandbox(ctxT(t), &runtime.RunPodSandboxRequest{Config: pod})
-	expect("duplicate pod", err, "AlreadyExists", podID)
+	other := proto.Clone(pod).(*runtime.PodSandboxConfig)
+	other.Hostname = "another"
+	_, err = b.RT.RunPodSandbox(ctxT(t), &runtime.RunPodSandboxRequest{Config: other})
+	expect("another pod with the same name", err, "AlreadyExists", podID)
+	// The same request again (the kubelet retrying after a timeout) gets the same pod.
+	again, err := b.RT.RunPodSandbox(ctxT(t), &runtime.RunPodSandboxRequest{Config: pod})
+	if err != nil || again.PodSandboxId != podID {
+		t.Errorf("retried RunPodSandbox: %v %v, want pod %s", again, err, podID)
+	}
 
 	create := func(cfg *runtime.ContainerConfig) error {
 		_, err := b.RT.CreateContainer(ctxT(t), &runtime.CreateContainerRequest{PodSandboxId: podID, Config: cfg, SandboxConfig: pod})

@@ -90,3 +90,33 @@ func TestNetworkTeardownAfterRestart(t *testing.T) {
 		t.Fatal("veth left after stop")
 	}
 }
+
+// TestRetriedRunPodSandboxGetsTheSameSandbox: concurrent identical
+// RunPodSandbox calls (a kubelet retrying after its timeout) all get the
+// one sandbox, not a name conflict.
+func TestRetriedRunPodSandboxGetsTheSameSandbox(t *testing.T) {
+	requireRoot(t)
+	b := startBerthd(t, "")
+	pod := podConfig(t, "retried")
+	ids := make(chan string, 4)
+	for i := 0; i < 4; i++ {
+		go func() {
+			resp, err := b.RT.RunPodSandbox(ctxT(t), &runtime.RunPodSandboxRequest{Config: pod})
+			if err != nil {
+				ids <- "error: " + err.Error()
+				return
+			}
+			ids <- resp.PodSandboxId
+		}()
+	}
+	first := <-ids
+	for i := 1; i < 4; i++ {
+		if id := <-ids; id != first {
+			t.Fatalf("concurrent identical RunPodSandbox answered %q and %q", first, id)
+		}
+	}
+	list, _ := b.RT.ListPodSandbox(ctxT(t), &runtime.ListPodSandboxRequest{})
+	if len(list.Items) != 1 {
+		t.Fatalf("%d pods after four identical calls", len(list.Items))
+	}
+}
