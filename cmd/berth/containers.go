@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
@@ -94,11 +95,9 @@ func newRemoveCommand(g *globalOptions) *cobra.Command {
 }
 
 type psOptions struct {
-	all     bool
-	quiet   bool
-	output  string
-	pod     string
-	noTrunc bool
+	listFlags
+	all bool
+	pod string
 }
 
 func newPsCommand(g *globalOptions) *cobra.Command {
@@ -107,25 +106,18 @@ func newPsCommand(g *globalOptions) *cobra.Command {
 		Use:   "ps",
 		Short: "List containers (running ones unless -a)",
 		Args:  cobra.NoArgs,
-		RunE:  func(*cobra.Command, []string) error { return runPs(g, o) },
+		RunE:  func(*cobra.Command, []string) error { return g.with(func(c *client) error { return c.ps(o) }) },
 	}
+	o.register(cmd, "container")
 	cmd.Flags().BoolVarP(&o.all, "all", "a", false, "all containers, not only running ones")
-	cmd.Flags().BoolVarP(&o.quiet, "quiet", "q", false, "print container IDs only")
-	cmd.Flags().StringVarP(&o.output, "output", "o", "table", "table, json or yaml")
 	cmd.Flags().StringVarP(&o.pod, "pod", "p", "", "only containers of this pod")
-	cmd.Flags().BoolVar(&o.noTrunc, "no-trunc", false, "print full IDs")
 	return cmd
 }
 
-func runPs(g *globalOptions, o *psOptions) error {
-	if err := format(o.output).validate("table", "json", "yaml"); err != nil {
+func (c *client) ps(o *psOptions) (err error) {
+	if err := o.validate(); err != nil {
 		return err
 	}
-	c, err := g.connect()
-	if err != nil {
-		return err
-	}
-	defer c.Close()
 	filter := &runtime.ContainerFilter{}
 	if !o.all {
 		filter.State = &runtime.ContainerStateValue{State: runtime.ContainerState_CONTAINER_RUNNING}
@@ -135,29 +127,25 @@ func runPs(g *globalOptions, o *psOptions) error {
 			return err
 		}
 	}
-	ctx, cancel := c.ctx()
-	defer cancel()
-	resp, err := c.Runtime.ListContainers(ctx, &runtime.ListContainersRequest{Filter: filter})
-	if err != nil {
-		return c.explain(err)
+	var resp *runtime.ListContainersResponse
+	if err := c.call(func(ctx context.Context) (err error) {
+		resp, err = c.Runtime.ListContainers(ctx, &runtime.ListContainersRequest{Filter: filter})
+		return err
+	}); err != nil {
+		return err
 	}
-	switch {
-	case o.quiet:
-		for _, ctr := range resp.Containers {
-			fmt.Println(ctr.Id)
-		}
-		return nil
-	case o.output != "table":
-		return printStructured(os.Stdout, format(o.output), resp)
-	}
-	tw := newTable()
-	fmt.Fprintln(tw, "CONTAINER\tIMAGE\tCREATED\tSTATE\tNAME\tATTEMPT\tPOD ID")
+	var ids []string
 	for _, ctr := range resp.Containers {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", shortID(ctr.Id, o.noTrunc), shortID(strings.TrimPrefix(ctr.GetImage().GetImage(), "sha256:"), o.noTrunc),
-			ago(ctr.CreatedAt), strings.TrimPrefix(ctr.State.String(), "CONTAINER_"), ctr.GetMetadata().GetName(),
-			ctr.GetMetadata().GetAttempt(), shortID(ctr.PodSandboxId, o.noTrunc))
+		ids = append(ids, ctr.Id)
 	}
-	return tw.Flush()
+	return o.emit(ids, resp, func(tw *tabwriter.Writer) {
+		fmt.Fprintln(tw, "CONTAINER\tIMAGE\tCREATED\tSTATE\tNAME\tATTEMPT\tPOD ID")
+		for _, ctr := range resp.Containers {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", shortID(ctr.Id, o.noTrunc), shortID(strings.TrimPrefix(ctr.GetImage().GetImage(), "sha256:"), o.noTrunc),
+				ago(ctr.CreatedAt), strings.TrimPrefix(ctr.State.String(), "CONTAINER_"), ctr.GetMetadata().GetName(),
+				ctr.GetMetadata().GetAttempt(), shortID(ctr.PodSandboxId, o.noTrunc))
+		}
+	})
 }
 
 func newExecCommand(g *globalOptions) *cobra.Command {

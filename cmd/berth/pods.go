@@ -3,8 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -58,10 +58,8 @@ func newRemovePodCommand(g *globalOptions) *cobra.Command {
 }
 
 type podsOptions struct {
-	quiet   bool
-	output  string
-	name    string
-	noTrunc bool
+	listFlags
+	name string
 }
 
 func newPodsCommand(g *globalOptions) *cobra.Command {
@@ -70,53 +68,40 @@ func newPodsCommand(g *globalOptions) *cobra.Command {
 		Use:   "pods",
 		Short: "List pods",
 		Args:  cobra.NoArgs,
-		RunE:  func(*cobra.Command, []string) error { return runPods(g, o) },
+		RunE:  func(*cobra.Command, []string) error { return g.with(func(c *client) error { return c.pods(o) }) },
 	}
-	cmd.Flags().BoolVarP(&o.quiet, "quiet", "q", false, "print pod IDs only")
-	cmd.Flags().StringVarP(&o.output, "output", "o", "table", "table, json or yaml")
+	o.register(cmd, "pod")
 	cmd.Flags().StringVar(&o.name, "name", "", "only pods with this name")
-	cmd.Flags().BoolVar(&o.noTrunc, "no-trunc", false, "print full IDs")
 	return cmd
 }
 
-func runPods(g *globalOptions, o *podsOptions) error {
-	if err := format(o.output).validate("table", "json", "yaml"); err != nil {
+func (c *client) pods(o *podsOptions) error {
+	if err := o.validate(); err != nil {
 		return err
 	}
-	c, err := g.connect()
-	if err != nil {
+	var resp *runtime.ListPodSandboxResponse
+	if err := c.call(func(ctx context.Context) (err error) {
+		resp, err = c.Runtime.ListPodSandbox(ctx, &runtime.ListPodSandboxRequest{})
 		return err
-	}
-	defer c.Close()
-	ctx, cancel := c.ctx()
-	defer cancel()
-	resp, err := c.Runtime.ListPodSandbox(ctx, &runtime.ListPodSandboxRequest{})
-	if err != nil {
-		return c.explain(err)
+	}); err != nil {
+		return err
 	}
 	var items []*runtime.PodSandbox
+	var ids []string
 	for _, p := range resp.Items {
 		if o.name == "" || p.GetMetadata().GetName() == o.name {
 			items = append(items, p)
+			ids = append(ids, p.Id)
 		}
 	}
-	switch {
-	case o.quiet:
+	return o.emit(ids, &runtime.ListPodSandboxResponse{Items: items}, func(tw *tabwriter.Writer) {
+		fmt.Fprintln(tw, "POD ID\tCREATED\tSTATE\tNAME\tNAMESPACE\tATTEMPT\tIP\tRUNTIME")
 		for _, p := range items {
-			fmt.Println(p.Id)
+			m := p.GetMetadata()
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", shortID(p.Id, o.noTrunc), ago(p.CreatedAt),
+				strings.TrimPrefix(p.State.String(), "SANDBOX_"), m.GetName(), m.GetNamespace(), m.GetAttempt(), c.podIP(p.Id), handlerName(p.RuntimeHandler))
 		}
-		return nil
-	case o.output != "table":
-		return printStructured(os.Stdout, format(o.output), &runtime.ListPodSandboxResponse{Items: items})
-	}
-	tw := newTable()
-	fmt.Fprintln(tw, "POD ID\tCREATED\tSTATE\tNAME\tNAMESPACE\tATTEMPT\tIP\tRUNTIME")
-	for _, p := range items {
-		m := p.GetMetadata()
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", shortID(p.Id, o.noTrunc), ago(p.CreatedAt),
-			strings.TrimPrefix(p.State.String(), "SANDBOX_"), m.GetName(), m.GetNamespace(), m.GetAttempt(), c.podIP(p.Id), handlerName(p.RuntimeHandler))
-	}
-	return tw.Flush()
+	})
 }
 
 func handlerName(h string) string {
