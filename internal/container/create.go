@@ -16,6 +16,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
 
+	"github.com/berth-runtime/berth/internal/crashpoint"
 	"github.com/berth-runtime/berth/internal/errdefs"
 	"github.com/berth-runtime/berth/internal/image"
 	"github.com/berth-runtime/berth/internal/ocispec"
@@ -80,6 +81,7 @@ func (m *Manager) Create(ctx context.Context, podID string, cfg *runtime.Contain
 				return nil, err
 			}
 		}
+		crashpoint.Reached("container:" + step.name)
 	}
 	created = true
 	slog.Debug("container created", append([]any{"id", cr.c.ID}, timings...)...)
@@ -197,6 +199,11 @@ func (m *Manager) makeDirs(_ context.Context, cr *creation) (func(), error) {
 			undo()
 			return nil, err
 		}
+	}
+	// Which pod's shim to ask, should a crash cut this creation off.
+	if err := os.WriteFile(filepath.Join(cr.c.Bundle, podIDFile), []byte(cr.pod.ID), 0o600); err != nil {
+		undo()
+		return nil, err
 	}
 	return undo, nil
 }

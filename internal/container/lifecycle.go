@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/berth-runtime/berth/internal/crashpoint"
 	"github.com/berth-runtime/berth/internal/errdefs"
 	"github.com/berth-runtime/berth/internal/shim"
 	"github.com/berth-runtime/berth/internal/store"
@@ -44,6 +45,7 @@ func (m *Manager) Start(ctx context.Context, id string) error {
 		})
 		return fmt.Errorf("start container %s: %w", c.ID, err)
 	}
+	crashpoint.Reached("container-start:runtime")
 	startedAt := time.Now().UTC()
 	st, _ := client.State(ctx, c.ID)
 	err = m.update(c.ID, func(c *Container) {
@@ -130,10 +132,20 @@ func (m *Manager) Remove(ctx context.Context, id string) error {
 
 func (m *Manager) remove(ctx context.Context, c *Container) error {
 	if client, err := m.shimOf(c); err == nil {
-		if _, err := client.Delete(ctx, c.ID); err != nil && !errdefs.Is(err, errdefs.ErrNotFound) && !errors.Is(err, shim.ErrShimGone) {
+		_, err := client.Delete(ctx, c.ID)
+		switch {
+		case errors.Is(err, shim.ErrShimGone):
+			// Nobody holds the container: delete what the runtime may still have.
+			if rt, rerr := m.runtime(c.Handler); rerr == nil {
+				if err := rt.ForceDelete(c.ID); err != nil {
+					return err
+				}
+			}
+		case err != nil && !errdefs.Is(err, errdefs.ErrNotFound):
 			return fmt.Errorf("delete container %s: %w", c.ID, err)
 		}
 	}
+	crashpoint.Reached("container-remove:shim")
 	if err := unmountRootfs(c.Rootfs()); err != nil {
 		return err
 	}

@@ -5,7 +5,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"time"
 
 	digest "github.com/opencontainers/go-digest"
 
@@ -81,30 +80,6 @@ func NewManager(o Options) (*Manager, error) {
 		o.Images.Retain(c.Layers)
 	})
 	return m, err
-}
-
-// Recover reconnects to the shims of containers that were created or
-// running when berthd last stopped: their exits are watched again, and a
-// container whose shim is gone is reported exited, with the exit the shim
-// recorded if it did.
-func (m *Manager) Recover() {
-	for _, c := range m.List() {
-		if c.State == StateExited {
-			continue
-		}
-		client, err := m.shimOf(c)
-		if err == nil && client.Alive() {
-			go m.watch(c.ID)
-			continue
-		}
-		st := &shim.State{ExitCode: 255, ExitedAt: time.Now().UTC(), Message: "berth-shim is gone; the container's exit was not recorded"}
-		if client != nil {
-			if rec, err := client.ReadExitFile(c.ID); err == nil {
-				st = rec
-			}
-		}
-		m.recordExit(c.ID, st)
-	}
 }
 
 // InjectFailure makes Create fail right after the named step. Tests use

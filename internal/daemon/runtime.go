@@ -71,7 +71,7 @@ func (d *Daemon) runtimeParts(images *image.Service, net *network.Manager) (*pod
 			return containers.InfraRootfs(ctx, imagePuller{images}, ref, bundle)
 		})
 	}
-	containers.Recover()
+	recoverRuntime(cfg.State, pods, containers)
 	injectFailure(pods, containers)
 	return pods, containers, names, nil
 }

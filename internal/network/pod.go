@@ -40,8 +40,10 @@ type Attachment struct {
 }
 
 // Setup runs CNI ADD in the pod's network namespace. A failed ADD is
-// rolled back with DEL, so nothing (veth, IP, rules) stays.
-func (m *Manager) Setup(ctx context.Context, p Pod) (*Attachment, error) {
+// rolled back with DEL, so nothing (veth, IP, rules) stays. chosen, if
+// set, is told the network config before ADD runs, so that a caller can
+// record it and tear the pod down after a crash in the middle of ADD.
+func (m *Manager) Setup(ctx context.Context, p Pod, chosen func(*Attachment) error) (*Attachment, error) {
 	list, err := m.current()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errdefs.ErrFailedPrecondition, err)
@@ -49,6 +51,11 @@ func (m *Manager) Setup(ctx context.Context, p Pod) (*Attachment, error) {
 	rt, err := m.runtimeConf(p)
 	if err != nil {
 		return nil, err
+	}
+	if chosen != nil {
+		if err := chosen(&Attachment{ConfList: list.Bytes}); err != nil {
+			return nil, err
+		}
 	}
 	res, err := m.cni.AddNetworkList(ctx, list, rt)
 	if err != nil {

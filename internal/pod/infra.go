@@ -75,6 +75,11 @@ func (m *Manager) stopInfra(ctx context.Context, s *Sandbox) error {
 		return nil
 	}
 	_, err := m.Shim(s).Delete(ctx, s.ID)
+	if errors.Is(err, shim.ErrShimGone) {
+		if rt, ok := m.opts.Runtimes[s.Handler]; ok {
+			err = rt.ForceDelete(s.ID) // nobody holds the infra process any more
+		}
+	}
 	if err != nil && !errdefs.Is(err, errdefs.ErrNotFound) && !errors.Is(err, shim.ErrShimGone) {
 		return fmt.Errorf("stop infra process: %w", err)
 	}

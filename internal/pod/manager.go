@@ -3,6 +3,8 @@ package pod
 import (
 	"context"
 	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -24,7 +26,7 @@ type Containers interface {
 
 // Network is what pods need of pod networking (CNI).
 type Network interface {
-	Setup(ctx context.Context, p network.Pod) (*network.Attachment, error)
+	Setup(ctx context.Context, p network.Pod, chosen func(*network.Attachment) error) (*network.Attachment, error)
 	Teardown(ctx context.Context, p network.Pod, a *network.Attachment) error
 }
 
@@ -57,6 +59,19 @@ type Options struct {
 type Runtime struct {
 	Path string
 	Root string
+}
+
+// ForceDelete removes the runtime's state of id, killing what still runs:
+// for processes whose shim is gone. No state is fine.
+func (r Runtime) ForceDelete(id string) error {
+	if _, err := os.Stat(filepath.Join(r.Root, id)); err != nil {
+		return nil
+	}
+	out, err := exec.Command(r.Path, "--root", r.Root, "delete", "--force", id).CombinedOutput()
+	if err != nil && !strings.Contains(string(out), "not exist") {
+		return fmt.Errorf("%s delete %s: %v: %s", filepath.Base(r.Path), id, err, strings.TrimSpace(string(out)))
+	}
+	return nil
 }
 
 // Manager runs pod sandboxes. Reads come from memory; every change is

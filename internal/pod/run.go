@@ -13,7 +13,9 @@ import (
 	"google.golang.org/protobuf/proto"
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
 
+	"github.com/berth-runtime/berth/internal/crashpoint"
 	"github.com/berth-runtime/berth/internal/errdefs"
+	"github.com/berth-runtime/berth/internal/network"
 	"github.com/berth-runtime/berth/internal/shim"
 )
 
@@ -81,6 +83,7 @@ func (m *Manager) Run(ctx context.Context, cfg *runtime.PodSandboxConfig, handle
 				return nil, err
 			}
 		}
+		crashpoint.Reached("pod:" + step.name)
 	}
 	done = true
 	return s.clone(), nil
@@ -162,7 +165,7 @@ func (m *Manager) makeDir(s *Sandbox) (func(), error) {
 	if err := os.MkdirAll(s.Dir, 0o711); err != nil {
 		return nil, err
 	}
-	return func() { os.RemoveAll(s.Dir) }, nil
+	return func() { os.RemoveAll(s.Dir) }, journal(s)
 }
 
 func (m *Manager) pinPodNamespaces(s *Sandbox) (func(), error) {
@@ -186,8 +189,12 @@ func (m *Manager) setupNetwork(ctx context.Context, s *Sandbox) (func(), error) 
 	if s.HostNetwork() || m.opts.Network == nil {
 		return nil, nil
 	}
-	a, err := m.opts.Network.Setup(ctx, s.NetworkPod())
+	a, err := m.opts.Network.Setup(ctx, s.NetworkPod(), func(chosen *network.Attachment) error {
+		s.Network = chosen
+		return journal(s)
+	})
 	if err != nil {
+		s.Network = nil
 		return nil, err
 	}
 	s.Network = a
@@ -212,6 +219,9 @@ func (m *Manager) makeCgroup(s *Sandbox) (func(), error) {
 		return nil, nil
 	}
 	s.Cgroup, s.OwnsCgroup = "/berth/"+s.ID, true
+	if err := journal(s); err != nil {
+		return nil, err
+	}
 	if err := createCgroup(s.Cgroup); err != nil {
 		return nil, fmt.Errorf("create cgroup %s: %w", s.Cgroup, err)
 	}
@@ -231,7 +241,7 @@ func stopShim(c *shim.Client) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	pid, _ := c.Pid()
-	if err := c.Shutdown(ctx); err != nil && !errors.Is(err, shim.ErrShimGone) && pid > 0 {
+	if err := c.Shutdown(ctx); err != nil && !errors.Is(err, shim.ErrShimGone) && pid > 0 && isShim(pid, c.Socket) {
 		if p, err := os.FindProcess(pid); err == nil {
 			p.Kill()
 		}

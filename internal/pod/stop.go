@@ -6,6 +6,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/berth-runtime/berth/internal/crashpoint"
 	"github.com/berth-runtime/berth/internal/errdefs"
 	"github.com/berth-runtime/berth/internal/shim"
 	"github.com/berth-runtime/berth/internal/store"
@@ -24,11 +25,13 @@ func (m *Manager) Stop(ctx context.Context, id string) error {
 	}
 	unlock := m.locks.Lock(s.ID)
 	defer unlock()
+	mark(s, markerStopping)
 	if m.containers != nil {
 		if err := m.containers.StopAll(ctx, s.ID); err != nil {
 			return fmt.Errorf("stop containers of pod %s: %w", s.ID, err)
 		}
 	}
+	crashpoint.Reached("pod-stop:containers")
 	if err := m.stopInfra(ctx, s); err != nil {
 		return err
 	}
@@ -40,18 +43,22 @@ func (m *Manager) Stop(ctx context.Context, id string) error {
 			return err
 		}
 	}
+	crashpoint.Reached("pod-stop:network")
 	if err := unpinNamespaces(map[string]string{"net": s.NetNS, "ipc": s.IPCNS, "uts": s.UTSNS}); err != nil {
 		return err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	cur, ok := m.pods[s.ID]
-	if !ok || (cur.State == StateNotReady && cur.Network == nil) {
-		return nil
+	if ok && (cur.State != StateNotReady || cur.Network != nil) {
+		next := cur.clone()
+		next.State, next.Network = StateNotReady, nil
+		if err := m.save(next); err != nil {
+			return err
+		}
 	}
-	next := cur.clone()
-	next.State, next.Network = StateNotReady, nil
-	return m.save(next)
+	unmark(s, markerStopping)
+	return nil
 }
 
 // Remove stops the pod if needed, removes its containers, its shim, its
@@ -65,6 +72,7 @@ func (m *Manager) Remove(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
+	mark(s, markerRemoving)
 	if err := m.Stop(ctx, s.ID); err != nil {
 		return err
 	}
@@ -75,21 +83,27 @@ func (m *Manager) Remove(ctx context.Context, id string) error {
 			return fmt.Errorf("remove containers of pod %s: %w", s.ID, err)
 		}
 	}
+	crashpoint.Reached("pod-remove:containers")
 	stopShim(m.Shim(s))
 	if s.OwnsCgroup {
 		if err := removeCgroup(s.Cgroup); err != nil {
 			return err
 		}
 	}
-	if err := os.RemoveAll(s.Dir); err != nil {
-		return fmt.Errorf("remove pod dir: %w", err)
-	}
+	// The record goes before the directory: a crash in between leaves a
+	// directory without a record, which Recover discards.
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	if err := m.db.Update(func(tx *store.Tx) error { return tx.Delete(store.Sandboxes, s.ID) }); err != nil {
+		m.mu.Unlock()
 		return fmt.Errorf("remove pod record %s: %w", s.ID, err)
 	}
 	m.forgetLocked(s)
+	m.mu.Unlock()
+	crashpoint.Reached("pod-remove:record")
+	if err := os.RemoveAll(s.Dir); err != nil {
+		return fmt.Errorf("remove pod dir: %w", err)
+	}
+	os.Remove(m.shimSocket(s.ID))
 	return nil
 }
 
@@ -109,16 +123,20 @@ func (m *Manager) forgetLocked(s *Sandbox) {
 }
 
 // waitGone waits (bounded) until the shim process has exited, so that
-// callers can check that nothing is left.
+// callers can check that nothing is left, and kills it if it hangs. A pid
+// that is not this shim's (the pid file outlived a reboot) is left alone.
 func waitGone(c *shim.Client, pid int) {
+	if pid <= 0 || !isShim(pid, c.Socket) {
+		return
+	}
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
-		if pid <= 0 || !processAlive(pid) {
+		if !processAlive(pid) {
 			return
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	if p, err := os.FindProcess(pid); err == nil && pid > 0 {
+	if p, err := os.FindProcess(pid); err == nil && isShim(pid, c.Socket) {
 		p.Kill()
 	}
 }
