@@ -24,7 +24,10 @@ func createCgroup(path string) error {
 }
 
 // removeCgroup deletes the pod's cgroup; one already gone is fine.
+// Empty child cgroups left by containers whose runtime state was lost (the
+// runtime removes them otherwise) are removed first.
 func removeCgroup(path string) error {
+	removeChildCgroups(path)
 	if cgroups.Mode() == cgroups.Unified {
 		m, err := cgroup2.Load(path)
 		if err != nil {
@@ -50,4 +53,25 @@ func removeCgroup(path string) error {
 		return fmt.Errorf("remove cgroup %s: %w", path, err)
 	}
 	return nil
+}
+
+// removeChildCgroups removes, deepest first, the cgroups below path in
+// every hierarchy; those with processes stay (and the caller's delete of
+// path then says so).
+func removeChildCgroups(path string) {
+	hierarchies, _ := filepath.Glob("/sys/fs/cgroup/*")
+	hierarchies = append(hierarchies, "/sys/fs/cgroup")
+	for _, h := range hierarchies {
+		root := filepath.Join(h, path)
+		var dirs []string
+		filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+			if err == nil && d.IsDir() && p != root {
+				dirs = append(dirs, p)
+			}
+			return nil
+		})
+		for i := len(dirs) - 1; i >= 0; i-- {
+			os.Remove(dirs[i])
+		}
+	}
 }

@@ -111,16 +111,17 @@ func (m *Manager) MarkLost(ctx context.Context, rebooted bool) {
 			continue
 		}
 		slog.Info("pod sandbox lost its runtime state (host reboot?); reporting it not ready", "id", s.ID)
-		if s.Network != nil && m.opts.Network != nil {
-			logIf("network", s.ID, m.opts.Network.Teardown(ctx, s.NetworkPod(), s.Network))
-		}
 		if rebooted {
 			// Mounts and processes died with the boot: forget the files
-			// that named them so that removal finds nothing to undo.
+			// that named them (the network namespace file is no namespace
+			// any more) so that teardown and removal find nothing to undo.
 			os.RemoveAll(s.Dir)
 			if rt, ok := m.opts.Runtimes[s.Handler]; ok {
 				logIf("infra runtime state", s.ID, rt.ForceDelete(s.ID))
 			}
+		}
+		if s.Network != nil && m.opts.Network != nil {
+			logIf("network", s.ID, m.opts.Network.Teardown(ctx, s.NetworkPod(), s.Network))
 		}
 		m.mu.Lock()
 		if cur, ok := m.pods[s.ID]; ok {
