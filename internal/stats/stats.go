@@ -27,6 +27,14 @@ type Sample struct {
 	PageFaults    uint64
 	MajorFaults   uint64
 	Processes     uint64
+
+	// The rest feeds ListPodSandboxMetrics (cAdvisor's names).
+	CPUUserNanos, CPUSystemNanos    uint64
+	CFSPeriods, CFSThrottledPeriods uint64
+	CFSThrottledNanos               uint64
+	Cache, Swap, MappedFile         uint64
+	MaxUsage, Failcnt, OOMKills     uint64
+	MemoryLimit, ProcessLimit       uint64
 }
 
 // Cgroup reads the cgroup at path (cgroupfs layout).
@@ -41,15 +49,21 @@ func Cgroup(path string) (*Sample, error) {
 		if err != nil {
 			return nil, fmt.Errorf("cgroup %s: %w", path, err)
 		}
-		if st.CPU != nil {
-			s.CPUUsageNanos = st.CPU.UsageUsec * 1000
+		if c := st.CPU; c != nil {
+			s.CPUUsageNanos, s.CPUUserNanos, s.CPUSystemNanos = c.UsageUsec*1000, c.UserUsec*1000, c.SystemUsec*1000
+			s.CFSPeriods, s.CFSThrottledPeriods, s.CFSThrottledNanos = c.NrPeriods, c.NrThrottled, c.ThrottledUsec*1000
 		}
 		if mem := st.Memory; mem != nil {
 			s.MemoryUsage, s.RSS, s.PageFaults, s.MajorFaults = mem.Usage, mem.Anon, mem.Pgfault, mem.Pgmajfault
 			s.WorkingSet = workingSet(mem.Usage, mem.InactiveFile)
+			s.Cache, s.Swap, s.MappedFile, s.MaxUsage = mem.File, mem.SwapUsage, mem.FileMapped, mem.MaxUsage
+			s.MemoryLimit = noLimit(mem.UsageLimit)
+		}
+		if ev := st.MemoryEvents; ev != nil {
+			s.OOMKills, s.Failcnt = ev.OomKill, ev.Max
 		}
 		if st.Pids != nil {
-			s.Processes = st.Pids.Current
+			s.Processes, s.ProcessLimit = st.Pids.Current, noLimit(st.Pids.Limit)
 		}
 		return s, nil
 	}
@@ -61,20 +75,42 @@ func Cgroup(path string) (*Sample, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cgroup %s: %w", path, err)
 	}
-	if st.CPU != nil && st.CPU.Usage != nil {
-		s.CPUUsageNanos = st.CPU.Usage.Total
+	if c := st.CPU; c != nil {
+		if u := c.Usage; u != nil {
+			s.CPUUsageNanos, s.CPUUserNanos, s.CPUSystemNanos = u.Total, u.User, u.Kernel
+		}
+		if th := c.Throttling; th != nil {
+			s.CFSPeriods, s.CFSThrottledPeriods, s.CFSThrottledNanos = th.Periods, th.ThrottledPeriods, th.ThrottledTime
+		}
 	}
 	if mem := st.Memory; mem != nil {
 		if mem.Usage != nil {
-			s.MemoryUsage = mem.Usage.Usage
+			s.MemoryUsage, s.MaxUsage, s.Failcnt = mem.Usage.Usage, mem.Usage.Max, mem.Usage.Failcnt
+			s.MemoryLimit = noLimit(mem.Usage.Limit)
+		}
+		if mem.Swap != nil && mem.Usage != nil && mem.Swap.Usage > mem.Usage.Usage {
+			s.Swap = mem.Swap.Usage - mem.Usage.Usage // v1's memsw counts memory and swap
 		}
 		s.RSS, s.PageFaults, s.MajorFaults = mem.TotalRSS, mem.TotalPgFault, mem.TotalPgMajFault
+		s.Cache, s.MappedFile = mem.TotalCache, mem.TotalMappedFile
 		s.WorkingSet = workingSet(s.MemoryUsage, mem.TotalInactiveFile)
 	}
+	if oc := st.MemoryOomControl; oc != nil {
+		s.OOMKills = oc.OomKill
+	}
 	if st.Pids != nil {
-		s.Processes = st.Pids.Current
+		s.Processes, s.ProcessLimit = st.Pids.Current, noLimit(st.Pids.Limit)
 	}
 	return s, nil
+}
+
+// noLimit maps the kernels' "unlimited" values (max, or a page-rounded
+// int64 max on v1) to 0, as cAdvisor reports no limit.
+func noLimit(v uint64) uint64 {
+	if v >= 1<<62 {
+		return 0
+	}
+	return v
 }
 
 func workingSet(usage, inactiveFile uint64) uint64 {
@@ -114,8 +150,9 @@ func (r *Rates) Forget(id string) {
 
 // Interface is one network interface's counters.
 type Interface struct {
-	Name                                 string
-	RxBytes, RxErrors, TxBytes, TxErrors uint64
+	Name                                    string
+	RxBytes, RxPackets, RxErrors, RxDropped uint64
+	TxBytes, TxPackets, TxErrors, TxDropped uint64
 }
 
 // NetDev reads the interfaces of the network namespace pid lives in.
@@ -137,7 +174,11 @@ func NetDev(pid int) ([]Interface, error) {
 			continue
 		}
 		n := func(i int) uint64 { v, _ := strconv.ParseUint(fields[i], 10, 64); return v }
-		out = append(out, Interface{Name: strings.TrimSpace(name), RxBytes: n(0), RxErrors: n(2), TxBytes: n(8), TxErrors: n(10)})
+		// /proc/net/dev: rx bytes packets errs drop fifo frame compressed
+		// multicast, then tx bytes packets errs drop ...
+		out = append(out, Interface{Name: strings.TrimSpace(name),
+			RxBytes: n(0), RxPackets: n(1), RxErrors: n(2), RxDropped: n(3),
+			TxBytes: n(8), TxPackets: n(9), TxErrors: n(10), TxDropped: n(11)})
 	}
 	return out, sc.Err()
 }

@@ -74,6 +74,8 @@ func TestChaos(t *testing.T) {
 	for _, e := range c.unexpected {
 		t.Error(e)
 	}
+	// Short-lived containers (up to 0.4 s) end, and their exits are recorded.
+	time.Sleep(time.Second)
 	c.assertHostMatchesCRI()
 
 	if st := ctrStatus(t, b, tickerID); st.State != runtime.ContainerState_CONTAINER_RUNNING {
@@ -278,7 +280,7 @@ func (c *chaos) assertHostMatchesCRI() {
 		case !ok:
 			t.Errorf("container %s (%v) unknown to runc", ctr.Id, ctr.State)
 		case ctr.State == runtime.ContainerState_CONTAINER_RUNNING && !strings.Contains(st, `"status": "running"`):
-			t.Errorf("container %s is reported running, runc says %s", ctr.Id, st)
+			t.Errorf("container %s is reported running, runc says %s\nberthd on it:\n%s", ctr.Id, st, linesMentioning(b.Log(), ctr.Id))
 		case ctr.State == runtime.ContainerState_CONTAINER_EXITED && !strings.Contains(st, `"status": "stopped"`):
 			t.Errorf("container %s is reported exited, runc says %s", ctr.Id, st)
 		}
@@ -326,4 +328,14 @@ func assertSameSet(t *testing.T, what string, got, want []string) {
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("%s on the host %v, the CRI reports %v", what, got, want)
 	}
+}
+
+func linesMentioning(text, s string) string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		if strings.Contains(l, s) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

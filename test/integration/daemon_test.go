@@ -74,7 +74,7 @@ func TestImageFsInfoGrowsWithPull(t *testing.T) {
 
 func TestUnimplementedRuntimeCalls(t *testing.T) {
 	b := startBerthd(t, "")
-	_, err := b.RT.ListMetricDescriptors(ctxT(t), &runtime.ListMetricDescriptorsRequest{})
+	_, err := b.RT.CheckpointContainer(ctxT(t), &runtime.CheckpointContainerRequest{ContainerId: "x"})
 	if status.Code(err) != codes.Unimplemented {
 		t.Fatalf("want Unimplemented, got %v", err)
 	}

@@ -32,6 +32,11 @@ type container struct {
 	stdin   *os.File // our end of the container's stdin, when it has one
 	console *os.File // the pty master of a container with a terminal
 	exited  chan struct{}
+	// created is closed once the runtime's create returned, either way:
+	// a delete that arrives meanwhile (berthd undoing a creation a crash
+	// cut off) waits for it rather than racing the runtime.
+	created chan struct{}
+	failed  bool // the create failed; the container is not in the shim
 
 	attachMu  sync.Mutex
 	attachers map[*shim.FrameWriter]struct{}
@@ -101,7 +106,7 @@ func (s *Server) create(id string, req *shim.CreateRequest) *shim.Response {
 		s.mu.Unlock()
 		return failure(shim.CodeFailedPrecondition, fmt.Errorf("shim is shutting down"))
 	}
-	c := &container{id: id, req: *req, exited: make(chan struct{}),
+	c := &container{id: id, req: *req, exited: make(chan struct{}), created: make(chan struct{}),
 		state: shim.State{ID: id, Status: shim.StatusCreated}}
 	s.containers[id] = c // reserve the id while the runtime works
 	s.mu.Unlock()
@@ -110,8 +115,11 @@ func (s *Server) create(id string, req *shim.CreateRequest) *shim.Response {
 		s.mu.Lock()
 		delete(s.containers, id)
 		s.mu.Unlock()
+		c.failed = true
+		close(c.created)
 		return failure("", err)
 	}
+	close(c.created)
 	st := c.snapshot()
 	return &shim.Response{State: &st}
 }
@@ -316,9 +324,20 @@ func (c *container) kill(sig int) error {
 	return nil
 }
 
+// createWait bounds how long a delete waits for a create in progress.
+const createWait = time.Minute
+
 // delete removes the container from the runtime (killing it if needed)
 // and forgets it.
 func (s *Server) delete(c *container) *shim.Response {
+	select {
+	case <-c.created:
+	case <-time.After(createWait):
+		return failure("", fmt.Errorf("container %s: its creation did not finish in %s", c.id, createWait))
+	}
+	if c.failed {
+		return failure(shim.CodeNotFound, fmt.Errorf("container %s not found in shim (its creation failed)", c.id))
+	}
 	if err := s.run(nil, append(runtimeArgs(c.req.Runtime, c.req.RuntimeRoot, "delete"), "--force", c.id)...); err != nil {
 		if !strings.Contains(err.Error(), "not exist") && !strings.Contains(err.Error(), "not found") {
 			return failure("", err)
