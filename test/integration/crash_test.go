@@ -8,6 +8,8 @@ import (
 	"time"
 
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
+
+	"github.com/berth-runtime/berth/test/fixture"
 )
 
 // crashDuring restarts berthd so that it kills itself (SIGKILL) at point,
@@ -236,4 +238,34 @@ func assertRemoved(t *testing.T, b *berthd, podID, _ string) {
 		t.Fatalf("a removal cut off is not finished: %v %v", list, err)
 	}
 	b.assertNoLeaks()
+}
+
+// TestCrashDuringPull kills berthd in the middle of a layer download:
+// the restart removes the partial blob and layer, nothing of the image is
+// visible, and the pull then works.
+func TestCrashDuringPull(t *testing.T) {
+	ti := images(t)
+	proxy := startProxy(t, ti.Addr())
+	b := startBerthd(t, "")
+	var partial []string
+	proxy.SetFault(fixture.Fault{CutAfter: 256 << 10, OnCut: func() {
+		time.Sleep(100 * time.Millisecond) // let the bytes so far reach the disk
+		partial = b.tempFiles()
+		b.cmd.Process.Kill()
+	}})
+	if _, err := pull(t, b, proxy.Addr+"/multilayer:latest", nil); err == nil {
+		t.Fatal("a pull cut by a crash succeeded")
+	}
+	<-b.exited
+	b.conn.Close()
+	b.cmd, b.conn = nil, nil
+	if len(partial) == 0 {
+		t.Fatal("the crash came before any partial file was written: the test proves nothing")
+	}
+	proxy.SetFault(fixture.Fault{})
+	b.Restart()
+	assertEmptyStore(t, b)
+	if id, err := pull(t, b, proxy.Addr+"/multilayer:latest", nil); err != nil || id != ti.MultiLayerID {
+		t.Fatalf("pull after the crash: %s %v", id, err)
+	}
 }
