@@ -102,6 +102,9 @@ func (m *Manager) prepare(podID string, cfg *runtime.ContainerConfig) (*creation
 	case cfg.GetImage().GetImage() == "":
 		return nil, errdefs.InvalidArgument("container %q: image is required", cfg.GetMetadata().GetName())
 	}
+	if sc := cfg.GetLinux().GetSecurityContext(); sc.GetRunAsGroup() != nil && sc.GetRunAsUser() == nil && sc.GetRunAsUsername() == "" {
+		return nil, errdefs.InvalidArgument("container %q: run_as_group needs run_as_user or run_as_username", cfg.GetMetadata().GetName())
+	}
 	p, err := m.opts.Pods.Get(podID)
 	if err != nil {
 		return nil, err
@@ -253,7 +256,7 @@ func (m *Manager) specInput(cr *creation) (*ocispec.Input, error) {
 	if err != nil {
 		return nil, err
 	}
-	host := ocispec.Host{MinOOMScoreAdj: m.opts.MinOOMScoreAdj}
+	host := ocispec.Host{MinOOMScoreAdj: m.opts.MinOOMScoreAdj, Capabilities: heldCapabilities()}
 	if sc.GetPrivileged() {
 		host.AllDevices = hostDevices()
 	}

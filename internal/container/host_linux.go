@@ -6,12 +6,14 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
 
 	"github.com/berth-runtime/berth/internal/errdefs"
+	"github.com/berth-runtime/berth/internal/ocispec"
 )
 
 // MinOOMScoreAdj is the lowest oom_score_adj this process can hand to its
@@ -127,3 +129,31 @@ func seccompProfile(p *runtime.SecurityProfile) ([]byte, error) {
 	}
 	return data, nil
 }
+
+// heldCapabilities lists the capabilities berthd holds (bounding and
+// effective), read once: a container cannot get more.
+var heldCapabilities = sync.OnceValue(func() []string {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return nil
+	}
+	mask := ^uint64(0)
+	for _, line := range strings.Split(string(data), "\n") {
+		name, value, ok := strings.Cut(line, ":")
+		if !ok || (name != "CapBnd" && name != "CapEff") {
+			continue
+		}
+		bits, err := strconv.ParseUint(strings.TrimSpace(value), 16, 64)
+		if err != nil {
+			return nil
+		}
+		mask &= bits
+	}
+	var held []string
+	for bit, name := range ocispec.AllCapabilities {
+		if mask&(1<<bit) != 0 {
+			held = append(held, name)
+		}
+	}
+	return held
+})

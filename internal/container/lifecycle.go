@@ -67,9 +67,13 @@ func (m *Manager) Start(ctx context.Context, id string) error {
 }
 
 // Stop sends the stop signal, waits up to timeout, then kills. Stopping a
-// container that is not running succeeds.
+// container that is not running, or is gone, succeeds (the CRI asks for
+// idempotence).
 func (m *Manager) Stop(ctx context.Context, id string, timeout time.Duration) error {
 	c, err := m.Get(id)
+	if errdefs.Is(err, errdefs.ErrNotFound) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}

@@ -10,8 +10,8 @@ import (
 	"github.com/berth-runtime/berth/internal/errdefs"
 )
 
-// AllCapabilities is every capability the kernel knows, for privileged
-// containers and "ALL".
+// AllCapabilities is every capability the kernel knows, in bit order, for
+// privileged containers and "ALL".
 var AllCapabilities = []string{
 	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
 	"CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE",
@@ -29,7 +29,7 @@ func setSecurity(s *specs.Spec, in *Input) error {
 		if !in.Sandbox.GetLinux().GetSecurityContext().GetPrivileged() {
 			return errdefs.InvalidArgument("privileged container %q in a pod that is not privileged", in.Config.GetMetadata().GetName())
 		}
-		s.Process.Capabilities = capSet(AllCapabilities)
+		s.Process.Capabilities = capSet(in.Host.all())
 		s.Linux.MaskedPaths, s.Linux.ReadonlyPaths = nil, nil
 		for i := range s.Mounts {
 			if s.Mounts[i].Destination == "/sys" || s.Mounts[i].Destination == "/sys/fs/cgroup" {
@@ -40,7 +40,7 @@ func setSecurity(s *specs.Spec, in *Input) error {
 		s.Linux.Resources.Devices = []specs.LinuxDeviceCgroup{{Allow: true, Access: "rwm"}}
 		return nil
 	}
-	caps, err := Capabilities(sc.GetCapabilities())
+	caps, err := Capabilities(sc.GetCapabilities(), in.Host.all())
 	if err != nil {
 		return err
 	}
@@ -55,8 +55,17 @@ func setSecurity(s *specs.Spec, in *Input) error {
 	return setSeccomp(s, sc.GetSeccomp(), in.SeccompProfile)
 }
 
-// Capabilities applies a CRI capability request to the default set.
-func Capabilities(c *runtime.Capability) ([]string, error) {
+// all is what "ALL" grants on this host.
+func (h Host) all() []string {
+	if len(h.Capabilities) == 0 {
+		return AllCapabilities
+	}
+	return h.Capabilities
+}
+
+// Capabilities applies a CRI capability request to the default set; all is
+// what "ALL" adds.
+func Capabilities(c *runtime.Capability, all []string) ([]string, error) {
 	set := map[string]bool{}
 	for _, name := range DefaultCapabilities {
 		set[name] = true
@@ -87,7 +96,7 @@ func Capabilities(c *runtime.Capability) ([]string, error) {
 			return nil, err
 		}
 		if n == "ALL" {
-			for _, a := range AllCapabilities {
+			for _, a := range all {
 				set[a] = true
 			}
 			continue

@@ -57,6 +57,10 @@ type Host struct {
 	MinOOMScoreAdj int
 	// AllDevices are the host's devices, given to privileged containers.
 	AllDevices []specs.LinuxDevice
+	// Capabilities are those berthd holds: privileged containers and
+	// "ALL" get these, as a runtime cannot grant more (root on some hosts
+	// lacks CAP_SYS_RESOURCE). Empty: every capability.
+	Capabilities []string
 }
 
 // Generate builds the OCI spec of a container.

@@ -43,19 +43,19 @@ func TestEnvConfigOverridesImage(t *testing.T) {
 }
 
 func TestCapabilities(t *testing.T) {
-	got, _ := Capabilities(&runtime.Capability{AddCapabilities: []string{"SYS_ADMIN"}, DropCapabilities: []string{"CAP_KILL", "net_raw"}})
+	got, _ := Capabilities(&runtime.Capability{AddCapabilities: []string{"SYS_ADMIN"}, DropCapabilities: []string{"CAP_KILL", "net_raw"}}, AllCapabilities)
 	if !contains(got, "CAP_SYS_ADMIN") || contains(got, "CAP_KILL") || contains(got, "CAP_NET_RAW") || !contains(got, "CAP_CHOWN") {
 		t.Fatalf("caps %v", got)
 	}
-	got, _ = Capabilities(&runtime.Capability{DropCapabilities: []string{"ALL"}, AddCapabilities: []string{"NET_BIND_SERVICE"}})
+	got, _ = Capabilities(&runtime.Capability{DropCapabilities: []string{"ALL"}, AddCapabilities: []string{"NET_BIND_SERVICE"}}, AllCapabilities)
 	if !reflect.DeepEqual(got, []string{"CAP_NET_BIND_SERVICE"}) {
 		t.Fatalf("drop ALL add one: %v", got)
 	}
-	got, _ = Capabilities(&runtime.Capability{AddCapabilities: []string{"ALL"}})
+	got, _ = Capabilities(&runtime.Capability{AddCapabilities: []string{"ALL"}}, AllCapabilities)
 	if len(got) != len(AllCapabilities) {
 		t.Fatalf("add ALL: %d caps", len(got))
 	}
-	if _, err := Capabilities(&runtime.Capability{AddCapabilities: []string{"CAP_BOGUS"}}); !errdefs.Is(err, errdefs.ErrInvalidArgument) {
+	if _, err := Capabilities(&runtime.Capability{AddCapabilities: []string{"CAP_BOGUS"}}, AllCapabilities); !errdefs.Is(err, errdefs.ErrInvalidArgument) {
 		t.Fatalf("bogus cap: %v", err)
 	}
 }

@@ -59,13 +59,11 @@ func TestPodAndContainerBadInput(t *testing.T) {
 	_, err = b.RT.CreateContainer(ctxT(t), &runtime.CreateContainerRequest{PodSandboxId: "nosuchpod", Config: ctrConfig("x", img, "true")})
 	expect("unknown pod", err, "NotFound", "nosuchpod")
 
+	// (StopContainer of an unknown ID succeeds: the CRI asks for idempotence;
+	// TestAllCapabilitiesAndPrivileged checks it.)
 	for name, call := range map[string]func() error{
 		"start": func() error {
 			_, err := b.RT.StartContainer(ctxT(t), &runtime.StartContainerRequest{ContainerId: "nosuch"})
-			return err
-		},
-		"stop": func() error {
-			_, err := b.RT.StopContainer(ctxT(t), &runtime.StopContainerRequest{ContainerId: "nosuch"})
 			return err
 		},
 		"status": func() error {

@@ -290,3 +290,47 @@ func TestConfiguredPauseImage(t *testing.T) {
 		t.Fatalf("infra rootfs still mounted after stop: %v", m)
 	}
 }
+
+// TestAllCapabilitiesAndPrivileged: "ALL" and privileged containers get
+// every capability berthd itself holds (root here lacks CAP_SYS_RESOURCE,
+// which no runtime can grant), and run; a run_as_group without a user is
+// refused; stopping an unknown container succeeds (idempotence).
+func TestAllCapabilitiesAndPrivileged(t *testing.T) {
+	ti := images(t)
+	b := startBerthd(t, "")
+	img := mustPull(t, b, ti.Ref("busybox:latest"))
+	pod := podConfig(t, "allcaps")
+	pod.Linux.SecurityContext.Privileged = true
+	podID := runPod(t, b, pod)
+	own := grepLine(readFile(t, "/proc/self/status"), "CapBnd")
+
+	all := ctrConfig("all", img, "sleep", "1000")
+	all.Linux.SecurityContext.Capabilities = &runtime.Capability{AddCapabilities: []string{"ALL"}}
+	if s := execOut(t, b, runContainer(t, b, podID, pod, all), "cat", "/proc/self/status"); grepLine(s, "CapBnd") != own {
+		t.Errorf("ALL: %s, berthd holds %s", grepLine(s, "CapBnd"), own)
+	}
+	priv := ctrConfig("priv", img, "sleep", "1000")
+	priv.Linux.SecurityContext.Privileged = true
+	if s := execOut(t, b, runContainer(t, b, podID, pod, priv), "cat", "/proc/self/status"); grepLine(s, "CapBnd") != own {
+		t.Errorf("privileged: %s, berthd holds %s", grepLine(s, "CapBnd"), own)
+	}
+
+	group := ctrConfig("group", img, "sleep", "1000")
+	group.Linux.SecurityContext.RunAsGroup = &runtime.Int64Value{Value: 1000}
+	_, err := b.RT.CreateContainer(ctxT(t), &runtime.CreateContainerRequest{PodSandboxId: podID, Config: group, SandboxConfig: pod})
+	if statusCode(err) != "InvalidArgument" {
+		t.Errorf("run_as_group without a user: %v", err)
+	}
+	if _, err := b.RT.StopContainer(ctxT(t), &runtime.StopContainerRequest{ContainerId: "no-such-container"}); err != nil {
+		t.Errorf("stop of an unknown container: %v", err)
+	}
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
