@@ -23,6 +23,17 @@ func setMounts(s *specs.Spec, in *Input) error {
 		}
 		user[mount.Destination] = true
 		mounts = append(mounts, mount)
+		// The container's mount tree must let the propagation through:
+		// shared for mounts made inside to reach the host, at least slave
+		// for the host's to come in (runc's default is private).
+		switch m.GetPropagation() {
+		case runtime.MountPropagation_PROPAGATION_BIDIRECTIONAL:
+			s.Linux.RootfsPropagation = "rshared"
+		case runtime.MountPropagation_PROPAGATION_HOST_TO_CONTAINER:
+			if s.Linux.RootfsPropagation == "" {
+				s.Linux.RootfsPropagation = "rslave"
+			}
+		}
 	}
 	ro := in.Config.GetLinux().GetSecurityContext().GetReadonlyRootfs()
 	podFiles := []struct{ dst, src string }{

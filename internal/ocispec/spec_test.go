@@ -219,3 +219,21 @@ func TestGenerateWithoutLinuxConfig(t *testing.T) {
 		t.Fatalf("defaults missing: %+v", s.Linux)
 	}
 }
+
+func TestRootfsPropagationFollowsMounts(t *testing.T) {
+	for prop, want := range map[runtime.MountPropagation]string{
+		runtime.MountPropagation_PROPAGATION_PRIVATE:           "",
+		runtime.MountPropagation_PROPAGATION_HOST_TO_CONTAINER: "rslave",
+		runtime.MountPropagation_PROPAGATION_BIDIRECTIONAL:     "rshared",
+	} {
+		in := baseInput()
+		in.Config.Mounts = []*runtime.Mount{{ContainerPath: "/data", HostPath: "/srv", Propagation: prop}}
+		s, err := Generate(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Linux.RootfsPropagation != want {
+			t.Errorf("%v: rootfs propagation %q, want %q", prop, s.Linux.RootfsPropagation, want)
+		}
+	}
+}

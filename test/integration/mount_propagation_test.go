@@ -1,0 +1,61 @@
+package integration
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"golang.org/x/sys/unix"
+	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
+)
+
+// TestBidirectionalMountPropagation: with a Bidirectional mount, a mount
+// made inside the container appears on the host, and one made on the host
+// appears inside; with a Private one neither crosses.
+func TestBidirectionalMountPropagation(t *testing.T) {
+	ti := images(t)
+	b := startBerthd(t, "")
+	img := mustPull(t, b, ti.Ref("busybox:latest"))
+	pod := podConfig(t, "propagation")
+	pod.Linux.SecurityContext.Privileged = true
+	podID := runPod(t, b, pod)
+	for _, prop := range []runtime.MountPropagation{runtime.MountPropagation_PROPAGATION_BIDIRECTIONAL, runtime.MountPropagation_PROPAGATION_PRIVATE} {
+		src := filepath.Join(t.TempDir(), "mnt")
+		fromHost, fromCtr := filepath.Join(src, "from-host"), filepath.Join(src, "from-container")
+		for _, d := range []string{fromHost, fromCtr} {
+			if err := os.MkdirAll(d, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// A shared mount on the host, as the kubelet's pod volumes dir is.
+		if err := unix.Mount(src, src, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+			t.Fatal(err)
+		}
+		defer unix.Unmount(src, unix.MNT_DETACH)
+		if err := unix.Mount("", src, "", unix.MS_SHARED|unix.MS_REC, ""); err != nil {
+			t.Fatal(err)
+		}
+		cfg := ctrConfig("c-"+prop.String(), img, "sleep", "1000")
+		cfg.Linux.SecurityContext.Privileged = true
+		cfg.Mounts = []*runtime.Mount{{HostPath: src, ContainerPath: src, Propagation: prop}}
+		id := runContainer(t, b, podID, pod, cfg)
+
+		execOut(t, b, id, "mount", "--bind", "/etc", fromCtr)
+		defer unix.Unmount(fromCtr, unix.MNT_DETACH)
+		entries, _ := os.ReadDir(fromCtr)
+		if crossed := len(entries) > 0; crossed != (prop == runtime.MountPropagation_PROPAGATION_BIDIRECTIONAL) {
+			t.Errorf("%v: the container's mount reached the host: %v", prop, crossed)
+		}
+		if err := unix.Mount("/usr", fromHost, "", unix.MS_BIND, ""); err != nil {
+			t.Fatal(err)
+		}
+		defer unix.Unmount(fromHost, unix.MNT_DETACH)
+		out := execOut(t, b, id, "ls", fromHost)
+		if crossed := out != ""; crossed != (prop == runtime.MountPropagation_PROPAGATION_BIDIRECTIONAL) {
+			t.Errorf("%v: the host's mount reached the container: %v (%q)", prop, crossed, out)
+		}
+		if _, err := b.RT.RemoveContainer(ctxT(t), &runtime.RemoveContainerRequest{ContainerId: id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
