@@ -1,6 +1,7 @@
 package container
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/moby/sys/mountinfo"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
@@ -110,8 +112,53 @@ func checkMountSources(mounts []*runtime.Mount) error {
 		if _, err := os.Stat(m.GetHostPath()); err != nil {
 			return errdefs.InvalidArgument("mount source %q for %q: %v", m.GetHostPath(), m.GetContainerPath(), err)
 		}
+		if err := checkPropagationSource(m); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// checkPropagationSource refuses a propagating mount whose source sits on
+// a host mount that cannot propagate: Bidirectional needs a shared mount,
+// HostToContainer a shared or slave one. Without this the container would
+// start and silently see no propagation.
+func checkPropagationSource(m *runtime.Mount) error {
+	var accept []string
+	switch m.GetPropagation() {
+	case runtime.MountPropagation_PROPAGATION_BIDIRECTIONAL:
+		accept = []string{"shared:"}
+	case runtime.MountPropagation_PROPAGATION_HOST_TO_CONTAINER:
+		accept = []string{"shared:", "master:"}
+	default:
+		return nil
+	}
+	path, err := filepath.EvalSymlinks(m.GetHostPath())
+	if err != nil {
+		return errdefs.InvalidArgument("mount source %q: %v", m.GetHostPath(), err)
+	}
+	mounts, err := mountinfo.GetMounts(mountinfo.ParentsFilter(path))
+	if err != nil {
+		return fmt.Errorf("read mountinfo: %w", err)
+	}
+	var holder *mountinfo.Info
+	for _, mi := range mounts { // the deepest mount point above path holds it
+		if holder == nil || len(mi.Mountpoint) >= len(holder.Mountpoint) {
+			holder = mi
+		}
+	}
+	if holder == nil {
+		return nil
+	}
+	for _, field := range strings.Fields(holder.Optional) {
+		for _, a := range accept {
+			if strings.HasPrefix(field, a) {
+				return nil
+			}
+		}
+	}
+	return errdefs.InvalidArgument("mount %q wants %v propagation, but its source %q is on mount %q, which is not %s",
+		m.GetContainerPath(), m.GetPropagation(), m.GetHostPath(), holder.Mountpoint, map[int]string{1: "shared", 2: "shared or slave"}[len(accept)])
 }
 
 // seccompProfile reads a Localhost profile file.

@@ -3,6 +3,7 @@ package integration
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -57,5 +58,22 @@ func TestBidirectionalMountPropagation(t *testing.T) {
 		if _, err := b.RT.RemoveContainer(ctxT(t), &runtime.RemoveContainerRequest{ContainerId: id}); err != nil {
 			t.Fatal(err)
 		}
+	}
+
+	// A source on a private mount cannot propagate: refused, not silently ignored.
+	private := filepath.Join(t.TempDir(), "private")
+	os.MkdirAll(private, 0o755)
+	if err := unix.Mount(private, private, "", unix.MS_BIND, ""); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Unmount(private, unix.MNT_DETACH)
+	if err := unix.Mount("", private, "", unix.MS_PRIVATE, ""); err != nil {
+		t.Fatal(err)
+	}
+	cfg := ctrConfig("refused", img, "sleep", "1000")
+	cfg.Mounts = []*runtime.Mount{{HostPath: private, ContainerPath: "/data", Propagation: runtime.MountPropagation_PROPAGATION_BIDIRECTIONAL}}
+	_, err := b.RT.CreateContainer(ctxT(t), &runtime.CreateContainerRequest{PodSandboxId: podID, Config: cfg, SandboxConfig: pod})
+	if statusCode(err) != "InvalidArgument" || !strings.Contains(err.Error(), "not shared") {
+		t.Fatalf("bidirectional mount of a private source: %v", err)
 	}
 }
