@@ -72,6 +72,7 @@ func (d *Daemon) runtimeParts(images *image.Service, net *network.Manager) (*pod
 		})
 	}
 	recoverRuntime(cfg.State, pods, containers)
+	images.CollectGarbage() // only now that containers retained their layers
 	injectFailure(pods, containers)
 	return pods, containers, names, nil
 }

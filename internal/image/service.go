@@ -61,12 +61,18 @@ func NewService(o Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Blobs and layers no record needs are what a crash between a pull's
-	// download and its commit, or during a removal, left behind.
+	return s, nil
+}
+
+// CollectGarbage removes the blobs and layers that no image record and no
+// holder (Retain) needs: what a crash between a pull's download and its
+// commit, or during a removal, left behind. berthd calls it at start-up
+// once the containers have retained their layers: a container may run
+// from an image that was removed.
+func (s *Service) CollectGarbage() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.collectGarbage()
-	return s, nil
 }
 
 func (s *Service) index(r *Record) {

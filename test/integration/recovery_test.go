@@ -3,6 +3,7 @@ package integration
 import (
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -118,5 +119,36 @@ func TestRetriedRunPodSandboxGetsTheSameSandbox(t *testing.T) {
 	list, _ := b.RT.ListPodSandbox(ctxT(t), &runtime.ListPodSandboxRequest{})
 	if len(list.Items) != 1 {
 		t.Fatalf("%d pods after four identical calls", len(list.Items))
+	}
+}
+
+// TestImageRemovedUnderARunningContainer: an image removed while a
+// container runs from it keeps its layers for the container, also across a
+// berthd restart (start-up garbage collection runs only once containers
+// hold their layers); removing the container frees them.
+func TestImageRemovedUnderARunningContainer(t *testing.T) {
+	ti := images(t)
+	b := startBerthd(t, "")
+	img := mustPull(t, b, ti.Ref("multilayer:latest"))
+	pod := podConfig(t, "rmi")
+	podID := runPod(t, b, pod)
+	id := runContainer(t, b, podID, pod, ctrConfig("c", img, "sleep", "1000"))
+	if _, err := b.Images.RemoveImage(ctxT(t), &runtime.RemoveImageRequest{Image: &runtime.ImageSpec{Image: img}}); err != nil {
+		t.Fatal(err)
+	}
+	_, layers := b.storedFiles()
+	b.Kill()
+	b.Restart()
+	if _, after := b.storedFiles(); after != layers || layers == 0 {
+		t.Fatalf("layers of a running container: %d before the restart, %d after", layers, after)
+	}
+	if out := execOut(t, b, id, "ls", "/bin/sh"); strings.TrimSpace(out) != "/bin/sh" {
+		t.Fatalf("the container's rootfs after the restart: %q", out)
+	}
+	if _, err := b.RT.RemoveContainer(ctxT(t), &runtime.RemoveContainerRequest{ContainerId: id}); err != nil {
+		t.Fatal(err)
+	}
+	if blobs, layers := b.storedFiles(); blobs != 0 || layers != 0 {
+		t.Fatalf("after the last user went: %d blobs, %d layers", blobs, layers)
 	}
 }
