@@ -1,10 +1,14 @@
 package integration
 
 import (
+	"context"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
 )
 
@@ -140,5 +144,33 @@ func TestTTYContainerLogs(t *testing.T) {
 	lines := logLines(t, logPathOf(pod, cfg))
 	if len(lines) != 2 || lines[0][2] != "/dev/pts/0" || lines[1][2] != "on a terminal" || lines[0][0] != "stdout" {
 		t.Fatalf("tty log %v", lines)
+	}
+}
+
+// TestExecSyncCallerGone: an ExecSync without a timeout whose caller gives
+// up (the kubelet's deadline, or berthd dying) does not leave its process
+// running in the container.
+func TestExecSyncCallerGone(t *testing.T) {
+	ti := images(t)
+	b := startBerthd(t, "")
+	img := mustPull(t, b, ti.Ref("busybox:latest"))
+	pod := podConfig(t, "execgone")
+	id := runContainer(t, b, runPod(t, b, pod), pod, ctrConfig("c", img, "sleep", "1000"))
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	_, err := b.RT.ExecSync(ctx, &runtime.ExecSyncRequest{ContainerId: id, Cmd: []string{"sleep", "4242"}})
+	if status.Code(err) != codes.DeadlineExceeded {
+		t.Fatalf("exec past the caller's deadline: %v", err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for len(processesMentioning("sleep 4242")) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the exec'd process outlived its caller: %v", processesMentioning("sleep 4242"))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// And the container still execs.
+	if out := execOut(t, b, id, "echo", "ok"); strings.TrimSpace(out) != "ok" {
+		t.Fatalf("exec after: %q", out)
 	}
 }

@@ -358,15 +358,22 @@ func (s *Server) delete(c *container) *shim.Response {
 	return &shim.Response{State: &st}
 }
 
-// wait answers when the container has exited, or gives up when the caller
-// hangs up.
-func (c *container) wait(conn net.Conn) *shim.Response {
+// callerGone is closed when the client of a call hangs up (berthd gave
+// up on the call, or died). The client sends nothing after its request.
+func callerGone(conn net.Conn) <-chan struct{} {
 	gone := make(chan struct{})
 	go func() {
 		var b [1]byte
 		conn.Read(b[:]) // returns when the client closes the connection
 		close(gone)
 	}()
+	return gone
+}
+
+// wait answers when the container has exited, or gives up when the caller
+// hangs up.
+func (c *container) wait(conn net.Conn) *shim.Response {
+	gone := callerGone(conn)
 	select {
 	case <-c.exited:
 		st := c.snapshot()

@@ -20,8 +20,9 @@ import (
 const defaultMaxOutput = 16 << 20
 
 // exec runs a process in the container and collects its output. The
-// process is killed at the timeout; none outlives the call.
-func (c *container) exec(s *Server, req *shim.ExecRequest) (*shim.ExecResult, error) {
+// process is killed at the timeout, or when the caller hangs up (gone);
+// none outlives the call.
+func (c *container) exec(s *Server, req *shim.ExecRequest, gone <-chan struct{}) (*shim.ExecResult, error) {
 	if req == nil || len(req.Process) == 0 {
 		return nil, precondition("exec needs a process")
 	}
@@ -82,6 +83,11 @@ func (c *container) exec(s *Server, req *shim.ExecRequest) (*shim.ExecResult, er
 		killExec(pidFile)
 		<-wait
 		res.ExitCode = -1
+	case <-gone:
+		killExec(pidFile)
+		<-wait
+		copies.Wait()
+		return nil, fmt.Errorf("exec in %s: the caller went away; the process was killed", c.id)
 	}
 	copies.Wait()
 	res.Stdout, res.Stderr = stdout.Bytes(), stderr.Bytes()

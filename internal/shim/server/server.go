@@ -139,7 +139,7 @@ func (s *Server) dispatch(req *shim.Request, conn net.Conn) *shim.Response {
 	case shim.OpWait:
 		return c.wait(conn)
 	case shim.OpExec:
-		res, err := c.exec(s, req.Exec)
+		res, err := c.exec(s, req.Exec, callerGone(conn))
 		if err != nil {
 			return failure(shim.CodeFailedPrecondition, err)
 		}
