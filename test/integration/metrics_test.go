@@ -25,7 +25,17 @@ func TestPodSandboxMetrics(t *testing.T) {
 	if _, err := b.RT.StopPodSandbox(ctxT(t), &runtime.StopPodSandboxRequest{PodSandboxId: stoppedID}); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(2500 * time.Millisecond)
+	// Until the busy loop has burnt over a second of CPU (a loaded machine
+	// may take longer than a second of wall time).
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		st, err := b.RT.ContainerStats(ctxT(t), &runtime.ContainerStatsRequest{ContainerId: burner})
+		if err == nil && st.Stats.Cpu != nil && st.Stats.Cpu.UsageCoreNanoSeconds.Value > 1.2e9 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the busy loop burnt no second of CPU in 15 s: %v %v", st, err)
+		}
+	}
 
 	descs, err := b.RT.ListMetricDescriptors(ctxT(t), &runtime.ListMetricDescriptorsRequest{})
 	if err != nil {
@@ -69,7 +79,7 @@ func TestPodSandboxMetrics(t *testing.T) {
 		switch cm.ContainerId {
 		case burner:
 			if cpu := m["container_cpu_usage_seconds_total"]; cpu.Value.Value < 1 || cpu.MetricType != runtime.MetricType_COUNTER || cpu.LabelValues[1] != "burner" {
-				t.Fatalf("busy loop for 2.5 s: %v", cpu)
+				t.Fatalf("busy loop past a second of CPU: %v", cpu)
 			}
 		case filler:
 			if ws := m["container_memory_working_set_bytes"]; ws.Value.Value < 50<<20 || ws.MetricType != runtime.MetricType_GAUGE {
