@@ -13,6 +13,9 @@ import (
 	"github.com/berth-runtime/berth/internal/shim"
 )
 
+// shimCallTimeout bounds each shim call recovery makes before serving.
+const shimCallTimeout = 10 * time.Second
+
 // podIDFile, in a container's bundle, names its pod: a creation cut off
 // before its record was written is undone through that pod's shim.
 const podIDFile = "pod-id"
@@ -37,7 +40,10 @@ func (m *Manager) DiscardOrphans(ctx context.Context) {
 		bundle := filepath.Join(m.opts.StateDir, id)
 		if podID, err := os.ReadFile(filepath.Join(bundle, podIDFile)); err == nil {
 			if p, err := m.opts.Pods.Get(string(podID)); err == nil {
-				_, err := m.opts.Pods.Shim(p).Delete(ctx, id)
+				// The shim may first finish a create in progress (up to a minute).
+				dctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+				_, err := m.opts.Pods.Shim(p).Delete(dctx, id)
+				cancel()
 				if err != nil && !errdefs.Is(err, errdefs.ErrNotFound) && !errors.Is(err, shim.ErrShimGone) {
 					slog.Warn("container recovery: shim delete", "id", id, "err", err)
 				}
@@ -66,7 +72,11 @@ func (m *Manager) Recover(ctx context.Context) {
 		if err != nil {
 			continue
 		}
-		st, err := client.State(ctx, c.ID)
+		// A shim that accepts but never answers must not keep berthd from
+		// serving: after the timeout the container is watched as usual.
+		sctx, cancel := context.WithTimeout(ctx, shimCallTimeout)
+		st, err := client.State(sctx, c.ID)
+		cancel()
 		switch {
 		case errors.Is(err, shim.ErrShimGone):
 			if c.State != StateExited {
