@@ -12,7 +12,8 @@ import (
 )
 
 func newCreateCommand(g *globalOptions) *cobra.Command {
-	return &cobra.Command{
+	var podConfig string
+	cmd := &cobra.Command{
 		Use:   "create POD CONTAINER.json|yaml [IMAGE]",
 		Short: "Create a container in a pod from a config file (IMAGE overrides the file's)",
 		Args:  cobra.RangeArgs(2, 3),
@@ -33,7 +34,14 @@ func newCreateCommand(g *globalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			id, err := c.createContainer(podID, cfg)
+			var sandbox *runtime.PodSandboxConfig
+			if podConfig != "" {
+				sandbox = &runtime.PodSandboxConfig{}
+				if err := loadConfigFile(podConfig, sandbox); err != nil {
+					return err
+				}
+			}
+			id, err := c.createContainer(podID, cfg, sandbox)
 			if err != nil {
 				return err
 			}
@@ -41,14 +49,26 @@ func newCreateCommand(g *globalOptions) *cobra.Command {
 			return nil
 		},
 	}
+	cmd.Flags().StringVar(&podConfig, "pod-config", "", "the pod's config file (as given to runp); default: rebuilt from the pod's status")
+	return cmd
 }
 
 // createContainer creates cfg in podID, passing the pod's config along as
-// the CRI asks.
-func (c *client) createContainer(podID string, cfg *runtime.ContainerConfig) (string, error) {
+// the CRI asks (other runtimes read its log directory and metadata from
+// it). Without one, it is rebuilt from what the pod's status tells.
+func (c *client) createContainer(podID string, cfg *runtime.ContainerConfig, sandbox *runtime.PodSandboxConfig) (string, error) {
 	ctx, cancel := c.ctx()
 	defer cancel()
-	resp, err := c.Runtime.CreateContainer(ctx, &runtime.CreateContainerRequest{PodSandboxId: podID, Config: cfg})
+	if sandbox == nil {
+		st, err := c.Runtime.PodSandboxStatus(ctx, &runtime.PodSandboxStatusRequest{PodSandboxId: podID})
+		if err != nil {
+			return "", c.explain(err)
+		}
+		sandbox = &runtime.PodSandboxConfig{Metadata: st.GetStatus().GetMetadata(), Labels: st.GetStatus().GetLabels(),
+			Annotations: st.GetStatus().GetAnnotations(), Linux: &runtime.LinuxPodSandboxConfig{
+				SecurityContext: &runtime.LinuxSandboxSecurityContext{NamespaceOptions: st.GetStatus().GetLinux().GetNamespaces().GetOptions()}}}
+	}
+	resp, err := c.Runtime.CreateContainer(ctx, &runtime.CreateContainerRequest{PodSandboxId: podID, Config: cfg, SandboxConfig: sandbox})
 	if err != nil {
 		return "", c.explain(err)
 	}

@@ -88,7 +88,7 @@ func runRun(g *globalOptions, o *runOptions, image string, command []string) err
 		return c.explain(err)
 	}
 	podID := resp.PodSandboxId
-	id, err := c.createContainer(podID, ctrCfg)
+	id, err := c.createContainer(podID, ctrCfg, podCfg)
 	if err == nil {
 		ctx, cancel = c.ctx()
 		_, err = c.Runtime.StartContainer(ctx, &runtime.StartContainerRequest{ContainerId: id})
