@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/berth-runtime/berth/internal/errdefs"
+	"github.com/berth-runtime/berth/internal/errdefs/errgrpc"
 )
 
 // Activity, if set, is told of every call (berthd gives memory back after
@@ -30,7 +31,7 @@ func UnaryInterceptor(ctx context.Context, req any, info *grpc.UnaryServerInfo, 
 			slog.Error("panic in CRI call", "method", info.FullMethod, "panic", p, "stack", string(debug.Stack()))
 			resp, err = nil, status.Errorf(codes.Internal, "internal error in %s: %v", shortMethod(info.FullMethod), p)
 		}
-		err = errdefs.ToGRPC(err)
+		err = errgrpc.ToGRPC(err)
 		logCall(ctx, info.FullMethod, start, err)
 	}()
 	return handler(ctx, req)
@@ -44,7 +45,7 @@ func StreamInterceptor(srv any, ss grpc.ServerStream, info *grpc.StreamServerInf
 			slog.Error("panic in CRI stream", "method", info.FullMethod, "panic", p, "stack", string(debug.Stack()))
 			err = status.Errorf(codes.Internal, "internal error in %s: %v", shortMethod(info.FullMethod), p)
 		}
-		err = errdefs.ToGRPC(err)
+		err = errgrpc.ToGRPC(err)
 		logCall(ss.Context(), info.FullMethod, start, err)
 	}()
 	return handler(srv, ss)

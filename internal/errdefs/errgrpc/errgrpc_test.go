@@ -1,4 +1,4 @@
-package errdefs
+package errgrpc
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/berth-runtime/berth/internal/errdefs"
 )
 
 func TestToGRPCMapsEveryClass(t *testing.T) {
@@ -26,7 +28,7 @@ func TestToGRPCMapsEveryClass(t *testing.T) {
 }
 
 func TestClassedMessageHasNoClassPrefix(t *testing.T) {
-	err := fmt.Errorf("pull: %w", NotFound("image %q", "busybox"))
+	err := fmt.Errorf("pull: %w", errdefs.NotFound("image %q", "busybox"))
 	if got, want := err.Error(), `pull: image "busybox"`; got != want {
 		t.Fatalf("message %q, want %q", got, want)
 	}
