@@ -5,9 +5,9 @@ package server
 
 import (
 	"os"
-	"os/signal"
 	"sync"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -20,18 +20,38 @@ type reaper struct {
 	mu        sync.Mutex
 	waiting   map[int]chan syscall.WaitStatus
 	unclaimed map[int]syscall.WaitStatus
+	// started wakes the loop when it found no child at all.
+	started chan struct{}
 }
 
 func newReaper() *reaper {
-	r := &reaper{waiting: map[int]chan syscall.WaitStatus{}, unclaimed: map[int]syscall.WaitStatus{}}
-	sigs := make(chan os.Signal, 32)
-	signal.Notify(sigs, unix.SIGCHLD)
-	go func() {
-		for range sigs {
+	r := &reaper{waiting: map[int]chan syscall.WaitStatus{}, unclaimed: map[int]syscall.WaitStatus{},
+		started: make(chan struct{}, 1)}
+	go r.loop()
+	return r
+}
+
+// loop sleeps in waitid until some child has exited (WNOWAIT: without
+// reaping it), then reaps every exited child. With no child at all it
+// waits for start to make one (orphans are re-parented here only from
+// descendants, so none can appear meanwhile). This costs one thread
+// blocked in the kernel; SIGCHLD through os/signal would cost two, each
+// with its own stacks, in a monitor paid per pod.
+func (r *reaper) loop() {
+	for {
+		var info unix.Siginfo
+		err := unix.Waitid(unix.P_ALL, 0, &info, unix.WEXITED|unix.WNOWAIT, nil)
+		switch err {
+		case nil:
+			r.reap()
+		case unix.EINTR:
+		case unix.ECHILD:
+			<-r.started
+		default:
+			time.Sleep(10 * time.Millisecond) // not expected; do not spin
 			r.reap()
 		}
-	}()
-	return r
+	}
 }
 
 func (r *reaper) reap() {
@@ -90,6 +110,10 @@ func (r *reaper) start(argv []string, files []*os.File) (int, <-chan syscall.Wai
 		return 0, nil, err
 	}
 	r.waiting[pid] = ch
+	select {
+	case r.started <- struct{}{}:
+	default:
+	}
 	return pid, ch, nil
 }
 
