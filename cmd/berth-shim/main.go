@@ -12,7 +12,6 @@ package main
 import (
 	"flag"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -22,7 +21,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-runtime/berth/internal/memtrim"
-	"github.com/berth-runtime/berth/internal/shim"
+	"github.com/berth-runtime/berth/internal/shim/wire"
 	"github.com/berth-runtime/berth/internal/shim/server"
 )
 
@@ -51,11 +50,11 @@ func run(dir, sock string) error {
 		return err
 	}
 	os.Remove(sock)
-	l, err := net.Listen("unix", sock)
+	l, err := server.ListenUnix(sock)
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, shim.PidName), []byte(strconv.Itoa(os.Getpid())), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, wire.PidName), []byte(strconv.Itoa(os.Getpid())), 0o600); err != nil {
 		return err
 	}
 	if ready := os.NewFile(3, "ready"); ready != nil {
@@ -68,7 +67,7 @@ func run(dir, sock string) error {
 	memtrim.Trim()
 	err = s.Serve(l)
 	os.Remove(sock)
-	os.Remove(filepath.Join(dir, shim.PidName))
+	os.Remove(filepath.Join(dir, wire.PidName))
 	return err
 }
 

@@ -9,6 +9,8 @@ import (
 	"io"
 	"net"
 	"time"
+
+	"github.com/berth-runtime/berth/internal/shim/wire"
 )
 
 // TerminalSize is a terminal's width and height.
@@ -53,17 +55,17 @@ func (c *Client) Stream(ctx context.Context, op, id string, req *StreamRequest, 
 	if resp.Err != "" {
 		return -1, responseError(&resp)
 	}
-	fw := NewFrameWriter(conn)
+	fw := wire.NewFrameWriter(conn)
 	if sio.Stdin != nil {
 		go func() {
-			io.Copy(fw.Stream(FrameStdin), sio.Stdin)
-			fw.Write(FrameStdinClose, nil)
+			io.Copy(fw.Stream(wire.FrameStdin), sio.Stdin)
+			fw.Write(wire.FrameStdinClose, nil)
 		}()
 	}
 	if sio.Resize != nil {
 		go func() {
 			for size := range sio.Resize {
-				if fw.Write(FrameResize, ResizePayload(size.Width, size.Height)) != nil {
+				if fw.Write(wire.FrameResize, wire.ResizePayload(size.Width, size.Height)) != nil {
 					return
 				}
 			}
@@ -74,7 +76,7 @@ func (c *Client) Stream(ctx context.Context, op, id string, req *StreamRequest, 
 
 func readOutput(ctx context.Context, r io.Reader, sio StreamIO) (int32, error) {
 	for {
-		typ, payload, err := ReadFrame(r)
+		typ, payload, err := wire.ReadFrame(r)
 		if err != nil {
 			if ctx.Err() != nil {
 				return -1, ctx.Err()
@@ -82,15 +84,15 @@ func readOutput(ctx context.Context, r io.Reader, sio StreamIO) (int32, error) {
 			return -1, fmt.Errorf("stream ended early: %w", err)
 		}
 		switch typ {
-		case FrameStdout:
+		case wire.FrameStdout:
 			if sio.Stdout != nil {
 				sio.Stdout.Write(payload)
 			}
-		case FrameStderr:
+		case wire.FrameStderr:
 			if sio.Stderr != nil {
 				sio.Stderr.Write(payload)
 			}
-		case FrameExit:
+		case wire.FrameExit:
 			if len(payload) != 4 {
 				return -1, fmt.Errorf("bad exit frame")
 			}

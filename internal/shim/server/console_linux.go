@@ -2,12 +2,9 @@ package server
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // consoleSocket receives the pty master that runc or crun sends over
@@ -16,7 +13,7 @@ import (
 type consoleSocket struct {
 	dir  string
 	path string
-	l    *net.UnixListener
+	l    *Listener
 }
 
 func newConsoleSocket() (*consoleSocket, error) {
@@ -25,7 +22,7 @@ func newConsoleSocket() (*consoleSocket, error) {
 		return nil, err
 	}
 	path := filepath.Join(dir, "s")
-	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	l, err := ListenUnix(path)
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -36,26 +33,11 @@ func newConsoleSocket() (*consoleSocket, error) {
 // receive accepts the runtime's connection and takes the master fd.
 func (c *consoleSocket) receive(timeout time.Duration) (*os.File, error) {
 	c.l.SetDeadline(time.Now().Add(timeout))
-	conn, err := c.l.AcceptUnix()
+	f, err := c.l.receiveFD()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("console socket: %w", err)
 	}
-	defer conn.Close()
-	name := make([]byte, 4096)
-	oob := make([]byte, unix.CmsgSpace(4))
-	n, oobn, _, _, err := conn.ReadMsgUnix(name, oob)
-	if err != nil {
-		return nil, err
-	}
-	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
-	if err != nil || len(msgs) != 1 {
-		return nil, fmt.Errorf("console socket: no control message (%v)", err)
-	}
-	fds, err := unix.ParseUnixRights(&msgs[0])
-	if err != nil || len(fds) != 1 {
-		return nil, fmt.Errorf("console socket: no fd (%v)", err)
-	}
-	return os.NewFile(uintptr(fds[0]), string(name[:n])), nil
+	return f, nil
 }
 
 func (c *consoleSocket) close() {

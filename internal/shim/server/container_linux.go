@@ -3,7 +3,6 @@ package server
 import (
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -14,7 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/berth-runtime/berth/internal/shim"
+	"github.com/berth-runtime/berth/internal/shim/wire"
 )
 
 // logDrainTimeout bounds how long an exit waits for the last output: a
@@ -24,11 +23,11 @@ const logDrainTimeout = 2 * time.Second
 // container is one container the shim monitors.
 type container struct {
 	id  string
-	req shim.CreateRequest
+	req wire.CreateRequest
 	log *criLog
 
 	mu      sync.Mutex
-	state   shim.State
+	state   wire.State
 	stdin   *os.File // our end of the container's stdin, when it has one
 	console *os.File // the pty master of a container with a terminal
 	exited  chan struct{}
@@ -39,15 +38,15 @@ type container struct {
 	failed  bool // the create failed; the container is not in the shim
 
 	attachMu  sync.Mutex
-	attachers map[*shim.FrameWriter]struct{}
+	attachers map[*wire.FrameWriter]struct{}
 }
 
 // broadcast gives output to every attached client. A client that cannot
 // keep up is dropped rather than allowed to stall the container.
 func (c *container) broadcast(stream string, data []byte) {
-	typ := shim.FrameStdout
+	typ := wire.FrameStdout
 	if stream == "stderr" {
-		typ = shim.FrameStderr
+		typ = wire.FrameStderr
 	}
 	c.attachMu.Lock()
 	defer c.attachMu.Unlock()
@@ -58,7 +57,7 @@ func (c *container) broadcast(stream string, data []byte) {
 	}
 }
 
-func (c *container) snapshot() shim.State {
+func (c *container) snapshot() wire.State {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.state
@@ -93,21 +92,21 @@ func (s *stdio) closeAll() {
 	}
 }
 
-func (s *Server) create(id string, req *shim.CreateRequest) *shim.Response {
+func (s *Server) create(id string, req *wire.CreateRequest) *wire.Response {
 	if id == "" || req == nil || req.Bundle == "" || req.Runtime == "" {
-		return failure(shim.CodeInvalidArgument, fmt.Errorf("create needs an id, a bundle and a runtime"))
+		return failure(wire.CodeInvalidArgument, fmt.Errorf("create needs an id, a bundle and a runtime"))
 	}
 	s.mu.Lock()
 	if _, ok := s.containers[id]; ok {
 		s.mu.Unlock()
-		return failure(shim.CodeAlreadyExists, fmt.Errorf("container %s already exists in shim", id))
+		return failure(wire.CodeAlreadyExists, fmt.Errorf("container %s already exists in shim", id))
 	}
 	if s.shutdown {
 		s.mu.Unlock()
-		return failure(shim.CodeFailedPrecondition, fmt.Errorf("shim is shutting down"))
+		return failure(wire.CodeFailedPrecondition, fmt.Errorf("shim is shutting down"))
 	}
 	c := &container{id: id, req: *req, exited: make(chan struct{}), created: make(chan struct{}),
-		state: shim.State{ID: id, Status: shim.StatusCreated}}
+		state: wire.State{ID: id, Status: wire.StatusCreated}}
 	s.containers[id] = c // reserve the id while the runtime works
 	s.mu.Unlock()
 
@@ -121,7 +120,7 @@ func (s *Server) create(id string, req *shim.CreateRequest) *shim.Response {
 	}
 	close(c.created)
 	st := c.snapshot()
-	return &shim.Response{State: &st}
+	return &wire.Response{State: &st}
 }
 
 func (s *Server) createContainer(c *container) error {
@@ -178,7 +177,7 @@ func (s *Server) createContainer(c *container) error {
 	return nil
 }
 
-func (s *Server) newStdio(req shim.CreateRequest) (*stdio, error) {
+func (s *Server) newStdio(req wire.CreateRequest) (*stdio, error) {
 	io := &stdio{readers: map[string]*os.File{}}
 	if req.Terminal {
 		cs, err := newConsoleSocket()
@@ -268,7 +267,7 @@ func (s *Server) monitor(c *container, wait <-chan syscall.WaitStatus, copiers *
 	}
 	oom := oomKilled(c.req.CgroupPath)
 	c.mu.Lock()
-	c.state.Status = shim.StatusExited
+	c.state.Status = wire.StatusExited
 	c.state.ExitCode = exitCode(ws)
 	c.state.ExitedAt = exitedAt
 	c.state.OOMKilled = oom
@@ -292,7 +291,7 @@ func (c *container) start(s *Server) error {
 	c.mu.Lock()
 	status := c.state.Status
 	c.mu.Unlock()
-	if status != shim.StatusCreated {
+	if status != wire.StatusCreated {
 		return precondition("container %s is %s, not created", c.id, status)
 	}
 	startedAt := time.Now().UTC() // the process may exit before the runtime returns
@@ -300,8 +299,8 @@ func (c *container) start(s *Server) error {
 		return err
 	}
 	c.mu.Lock()
-	if c.state.Status == shim.StatusCreated {
-		c.state.Status = shim.StatusRunning
+	if c.state.Status == wire.StatusCreated {
+		c.state.Status = wire.StatusRunning
 	}
 	c.state.StartedAt = startedAt
 	c.mu.Unlock()
@@ -312,7 +311,7 @@ func (c *container) kill(sig int) error {
 	c.mu.Lock()
 	pid, status := c.state.Pid, c.state.Status
 	c.mu.Unlock()
-	if status == shim.StatusExited || pid <= 0 {
+	if status == wire.StatusExited || pid <= 0 {
 		return nil
 	}
 	if sig == 0 {
@@ -329,14 +328,14 @@ const createWait = time.Minute
 
 // delete removes the container from the runtime (killing it if needed)
 // and forgets it.
-func (s *Server) delete(c *container) *shim.Response {
+func (s *Server) delete(c *container) *wire.Response {
 	select {
 	case <-c.created:
 	case <-time.After(createWait):
 		return failure("", fmt.Errorf("container %s: its creation did not finish in %s", c.id, createWait))
 	}
 	if c.failed {
-		return failure(shim.CodeNotFound, fmt.Errorf("container %s not found in shim (its creation failed)", c.id))
+		return failure(wire.CodeNotFound, fmt.Errorf("container %s not found in shim (its creation failed)", c.id))
 	}
 	if err := s.run(nil, append(runtimeArgs(c.req.Runtime, c.req.RuntimeRoot, "delete"), "--force", c.id)...); err != nil {
 		if !strings.Contains(err.Error(), "not exist") && !strings.Contains(err.Error(), "not found") {
@@ -355,12 +354,12 @@ func (s *Server) delete(c *container) *shim.Response {
 	s.maybeExitLocked()
 	s.mu.Unlock()
 	st := c.snapshot()
-	return &shim.Response{State: &st}
+	return &wire.Response{State: &st}
 }
 
 // callerGone is closed when the client of a call hangs up (berthd gave
 // up on the call, or died). The client sends nothing after its request.
-func callerGone(conn net.Conn) <-chan struct{} {
+func callerGone(conn Conn) <-chan struct{} {
 	gone := make(chan struct{})
 	go func() {
 		var b [1]byte
@@ -372,14 +371,14 @@ func callerGone(conn net.Conn) <-chan struct{} {
 
 // wait answers when the container has exited, or gives up when the caller
 // hangs up.
-func (c *container) wait(conn net.Conn) *shim.Response {
+func (c *container) wait(conn Conn) *wire.Response {
 	gone := callerGone(conn)
 	select {
 	case <-c.exited:
 		st := c.snapshot()
-		return &shim.Response{State: &st}
+		return &wire.Response{State: &st}
 	case <-gone:
-		return &shim.Response{Err: "caller went away"}
+		return &wire.Response{Err: "caller went away"}
 	}
 }
 

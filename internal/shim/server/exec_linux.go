@@ -13,7 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/berth-runtime/berth/internal/shim"
+	"github.com/berth-runtime/berth/internal/shim/wire"
 )
 
 // defaultMaxOutput caps each stream of an ExecSync, as the kubelet does.
@@ -22,11 +22,11 @@ const defaultMaxOutput = 16 << 20
 // exec runs a process in the container and collects its output. The
 // process is killed at the timeout, or when the caller hangs up (gone);
 // none outlives the call.
-func (c *container) exec(s *Server, req *shim.ExecRequest, gone <-chan struct{}) (*shim.ExecResult, error) {
+func (c *container) exec(s *Server, req *wire.ExecRequest, gone <-chan struct{}) (*wire.ExecResult, error) {
 	if req == nil || len(req.Process) == 0 {
 		return nil, precondition("exec needs a process")
 	}
-	if st := c.snapshot(); st.Status != shim.StatusRunning {
+	if st := c.snapshot(); st.Status != wire.StatusRunning {
 		return nil, precondition("container %s is %s, not running", c.id, st.Status)
 	}
 	dir, err := os.MkdirTemp(c.req.Bundle, "exec-")
@@ -68,7 +68,7 @@ func (c *container) exec(s *Server, req *shim.ExecRequest, gone <-chan struct{})
 	go func() { defer copies.Done(); io.Copy(&stdout, outR); outR.Close() }()
 	go func() { defer copies.Done(); io.Copy(&stderr, errR); errR.Close() }()
 
-	res := &shim.ExecResult{}
+	res := &wire.ExecResult{}
 	var timeout <-chan time.Time
 	if req.Timeout > 0 {
 		t := time.NewTimer(req.Timeout)

@@ -5,13 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"sync"
 	"time"
 
-	"github.com/berth-runtime/berth/internal/shim"
+	"github.com/berth-runtime/berth/internal/shim/wire"
 )
 
 // Server is one berth-shim: the monitor of one pod's containers.
@@ -61,7 +60,7 @@ func New(dir string, logf func(string, ...any)) (*Server, error) {
 
 // Serve answers requests on l until a shutdown request finds no container
 // left. It returns when the shim should exit.
-func (s *Server) Serve(l net.Listener) error {
+func (s *Server) Serve(l *Listener) error {
 	go func() {
 		<-s.done
 		l.Close()
@@ -74,9 +73,6 @@ func (s *Server) Serve(l net.Listener) error {
 				return nil
 			default:
 			}
-			if errors.Is(err, net.ErrClosed) {
-				return nil
-			}
 			return err
 		}
 		go s.handle(conn)
@@ -86,7 +82,7 @@ func (s *Server) Serve(l net.Listener) error {
 // Done is closed when the shim has been asked to shut down and is empty.
 func (s *Server) Done() <-chan struct{} { return s.done }
 
-func (s *Server) handle(conn net.Conn) {
+func (s *Server) handle(conn Conn) {
 	defer conn.Close()
 	r := bufio.NewReader(conn)
 	enc := json.NewEncoder(conn)
@@ -96,11 +92,11 @@ func (s *Server) handle(conn net.Conn) {
 			return
 		}
 		s.busy()
-		var req shim.Request
-		var resp *shim.Response
+		var req wire.Request
+		var resp *wire.Response
 		if err := json.Unmarshal(line, &req); err != nil {
-			resp = failure(shim.CodeInvalidArgument, fmt.Errorf("bad request: %w", err))
-		} else if req.Op == shim.OpExecStream || req.Op == shim.OpAttach {
+			resp = failure(wire.CodeInvalidArgument, fmt.Errorf("bad request: %w", err))
+		} else if req.Op == wire.OpExecStream || req.Op == wire.OpAttach {
 			s.serveStream(conn, r, &req) // the connection is the stream's now
 			return
 		} else {
@@ -113,13 +109,13 @@ func (s *Server) handle(conn net.Conn) {
 	}
 }
 
-func (s *Server) dispatch(req *shim.Request, conn net.Conn) *shim.Response {
+func (s *Server) dispatch(req *wire.Request, conn Conn) *wire.Response {
 	switch req.Op {
-	case shim.OpCreate:
+	case wire.OpCreate:
 		return s.create(req.ID, req.Create)
-	case shim.OpList:
+	case wire.OpList:
 		return s.list()
-	case shim.OpShutdown:
+	case wire.OpShutdown:
 		return s.requestShutdown()
 	}
 	c, resp := s.lookup(req.ID)
@@ -127,55 +123,55 @@ func (s *Server) dispatch(req *shim.Request, conn net.Conn) *shim.Response {
 		return resp
 	}
 	switch req.Op {
-	case shim.OpStart:
+	case wire.OpStart:
 		return result(c.start(s))
-	case shim.OpKill:
+	case wire.OpKill:
 		return result(c.kill(req.Signal))
-	case shim.OpDelete:
+	case wire.OpDelete:
 		return s.delete(c)
-	case shim.OpState:
+	case wire.OpState:
 		st := c.snapshot()
-		return &shim.Response{State: &st}
-	case shim.OpWait:
+		return &wire.Response{State: &st}
+	case wire.OpWait:
 		return c.wait(conn)
-	case shim.OpExec:
+	case wire.OpExec:
 		res, err := c.exec(s, req.Exec, callerGone(conn))
 		if err != nil {
-			return failure(shim.CodeFailedPrecondition, err)
+			return failure(wire.CodeFailedPrecondition, err)
 		}
-		return &shim.Response{Exec: res}
-	case shim.OpReopen:
+		return &wire.Response{Exec: res}
+	case wire.OpReopen:
 		return result(c.log.reopen())
 	}
-	return failure(shim.CodeInvalidArgument, fmt.Errorf("unknown op %q", req.Op))
+	return failure(wire.CodeInvalidArgument, fmt.Errorf("unknown op %q", req.Op))
 }
 
-func (s *Server) lookup(id string) (*container, *shim.Response) {
+func (s *Server) lookup(id string) (*container, *wire.Response) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c, ok := s.containers[id]
 	if !ok {
-		return nil, failure(shim.CodeNotFound, fmt.Errorf("container %s not found in shim", id))
+		return nil, failure(wire.CodeNotFound, fmt.Errorf("container %s not found in shim", id))
 	}
 	return c, nil
 }
 
-func (s *Server) list() *shim.Response {
+func (s *Server) list() *wire.Response {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	resp := &shim.Response{States: []shim.State{}}
+	resp := &wire.Response{States: []wire.State{}}
 	for _, c := range s.containers {
 		resp.States = append(resp.States, c.snapshot())
 	}
 	return resp
 }
 
-func (s *Server) requestShutdown() *shim.Response {
+func (s *Server) requestShutdown() *wire.Response {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.shutdown = true
 	s.maybeExitLocked()
-	return &shim.Response{}
+	return &wire.Response{}
 }
 
 // maybeExitLocked ends the shim once it was asked to and holds nothing.
@@ -189,21 +185,21 @@ func (s *Server) maybeExitLocked() {
 	}
 }
 
-func (s *Server) exitFile(id string) string { return filepath.Join(s.dir, shim.ExitFileName(id)) }
+func (s *Server) exitFile(id string) string { return filepath.Join(s.dir, wire.ExitFileName(id)) }
 
-func result(err error) *shim.Response {
+func result(err error) *wire.Response {
 	if err != nil {
 		return failure("", err)
 	}
-	return &shim.Response{}
+	return &wire.Response{}
 }
 
-func failure(code string, err error) *shim.Response {
+func failure(code string, err error) *wire.Response {
 	var ce *codedError
 	if errors.As(err, &ce) {
 		code = ce.code
 	}
-	return &shim.Response{Err: err.Error(), Code: code}
+	return &wire.Response{Err: err.Error(), Code: code}
 }
 
 // codedError carries a protocol error code.
@@ -216,5 +212,5 @@ func (e *codedError) Error() string { return e.err.Error() }
 func (e *codedError) Unwrap() error { return e.err }
 
 func precondition(format string, args ...any) error {
-	return &codedError{code: shim.CodeFailedPrecondition, err: fmt.Errorf(format, args...)}
+	return &codedError{code: wire.CodeFailedPrecondition, err: fmt.Errorf(format, args...)}
 }

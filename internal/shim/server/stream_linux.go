@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"sync"
@@ -13,36 +12,36 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/berth-runtime/berth/internal/shim"
+	"github.com/berth-runtime/berth/internal/shim/wire"
 )
 
 // serveStream runs an exec_stream or attach request: the JSON answer,
 // then frames both ways until the process ends or the client leaves.
-func (s *Server) serveStream(conn net.Conn, r *bufio.Reader, req *shim.Request) {
+func (s *Server) serveStream(conn Conn, r *bufio.Reader, req *wire.Request) {
 	enc := json.NewEncoder(conn)
 	c, resp := s.lookup(req.ID)
 	if resp == nil && (req.Stream == nil) {
-		resp = failure(shim.CodeInvalidArgument, fmt.Errorf("%s needs a stream request", req.Op))
+		resp = failure(wire.CodeInvalidArgument, fmt.Errorf("%s needs a stream request", req.Op))
 	}
-	if resp == nil && c.snapshot().Status != shim.StatusRunning {
-		resp = failure(shim.CodeFailedPrecondition, fmt.Errorf("container %s is not running", req.ID))
+	if resp == nil && c.snapshot().Status != wire.StatusRunning {
+		resp = failure(wire.CodeFailedPrecondition, fmt.Errorf("container %s is not running", req.ID))
 	}
 	if resp != nil {
 		enc.Encode(resp)
 		return
 	}
-	fw := shim.NewFrameWriter(conn)
-	if req.Op == shim.OpAttach {
-		enc.Encode(&shim.Response{})
+	fw := wire.NewFrameWriter(conn)
+	if req.Op == wire.OpAttach {
+		enc.Encode(&wire.Response{})
 		c.attach(r, fw, req.Stream)
 		return
 	}
 	p, err := s.startExec(c, req.Stream)
 	if err != nil {
-		enc.Encode(failure(shim.CodeFailedPrecondition, err))
+		enc.Encode(failure(wire.CodeFailedPrecondition, err))
 		return
 	}
-	enc.Encode(&shim.Response{})
+	enc.Encode(&wire.Response{})
 	p.run(r, fw)
 }
 
@@ -56,7 +55,7 @@ type execProcess struct {
 	outputs map[byte]*os.File // frame type -> our end of stdout/stderr
 }
 
-func (s *Server) startExec(c *container, req *shim.StreamRequest) (*execProcess, error) {
+func (s *Server) startExec(c *container, req *wire.StreamRequest) (*execProcess, error) {
 	dir, err := os.MkdirTemp(c.req.Bundle, "exec-")
 	if err != nil {
 		return nil, err
@@ -123,7 +122,7 @@ func (p *execProcess) attachConsole(s *Server, cs *consoleSocket, runtimeDone <-
 		return err
 	}
 	p.wait = s.reaper.watch(pid)
-	p.console, p.outputs[shim.FrameStdout] = master, master
+	p.console, p.outputs[wire.FrameStdout] = master, master
 	if stdin {
 		p.stdin = master
 	}
@@ -132,7 +131,7 @@ func (p *execProcess) attachConsole(s *Server, cs *consoleSocket, runtimeDone <-
 
 // pipes makes the stdio pipes of a non-terminal exec; files gets the
 // process's ends, the returned list is what to close after the start.
-func (p *execProcess) pipes(req *shim.StreamRequest, files []*os.File) ([]*os.File, error) {
+func (p *execProcess) pipes(req *wire.StreamRequest, files []*os.File) ([]*os.File, error) {
 	var child []*os.File
 	if req.Stdin {
 		r, w, err := os.Pipe()
@@ -142,7 +141,7 @@ func (p *execProcess) pipes(req *shim.StreamRequest, files []*os.File) ([]*os.Fi
 		files[0], p.stdin = r, w
 		child = append(child, r)
 	}
-	for i, typ := range []byte{shim.FrameStdout, shim.FrameStderr} {
+	for i, typ := range []byte{wire.FrameStdout, wire.FrameStderr} {
 		r, w, err := os.Pipe()
 		if err != nil {
 			return nil, err
@@ -156,7 +155,7 @@ func (p *execProcess) pipes(req *shim.StreamRequest, files []*os.File) ([]*os.Fi
 // run pumps frames until the process exits, then sends its exit code. If
 // the client goes away first, the process is killed: none outlives its
 // session.
-func (p *execProcess) run(r *bufio.Reader, fw *shim.FrameWriter) {
+func (p *execProcess) run(r *bufio.Reader, fw *wire.FrameWriter) {
 	defer p.closeAll()
 	var copies sync.WaitGroup
 	for typ, f := range p.outputs {
@@ -184,7 +183,7 @@ func (p *execProcess) run(r *bufio.Reader, fw *shim.FrameWriter) {
 	case <-drained:
 	case <-time.After(logDrainTimeout):
 	}
-	fw.Write(shim.FrameExit, shim.ExitPayload(exitCode(ws)))
+	fw.Write(wire.FrameExit, wire.ExitPayload(exitCode(ws)))
 }
 
 func (p *execProcess) closeAll() {
@@ -201,23 +200,23 @@ func (p *execProcess) closeAll() {
 // until the connection ends.
 func pumpInput(r *bufio.Reader, stdin, console *os.File) {
 	for {
-		typ, payload, err := shim.ReadFrame(r)
+		typ, payload, err := wire.ReadFrame(r)
 		if err != nil {
 			return
 		}
 		switch typ {
-		case shim.FrameStdin:
+		case wire.FrameStdin:
 			if stdin != nil {
 				stdin.Write(payload)
 			}
-		case shim.FrameStdinClose:
+		case wire.FrameStdinClose:
 			if stdin != nil && stdin != console {
 				stdin.Close()
 			} else if stdin != nil {
 				stdin.Write([]byte{4}) // ^D: end of input on a terminal
 			}
-		case shim.FrameResize:
-			if w, h, err := shim.ParseResize(payload); err == nil && console != nil {
+		case wire.FrameResize:
+			if w, h, err := wire.ParseResize(payload); err == nil && console != nil {
 				unix.IoctlSetWinsize(int(console.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Col: w, Row: h})
 			}
 		}
@@ -226,10 +225,10 @@ func pumpInput(r *bufio.Reader, stdin, console *os.File) {
 
 // attach streams the container's output to the client and its input to
 // the container until the container exits or the client leaves.
-func (c *container) attach(r *bufio.Reader, fw *shim.FrameWriter, req *shim.StreamRequest) {
+func (c *container) attach(r *bufio.Reader, fw *wire.FrameWriter, req *wire.StreamRequest) {
 	c.attachMu.Lock()
 	if c.attachers == nil {
-		c.attachers = map[*shim.FrameWriter]struct{}{}
+		c.attachers = map[*wire.FrameWriter]struct{}{}
 	}
 	c.attachers[fw] = struct{}{}
 	c.attachMu.Unlock()
@@ -251,7 +250,7 @@ func (c *container) attach(r *bufio.Reader, fw *shim.FrameWriter, req *shim.Stre
 	}()
 	select {
 	case <-c.exited:
-		fw.Write(shim.FrameExit, shim.ExitPayload(c.snapshot().ExitCode))
+		fw.Write(wire.FrameExit, wire.ExitPayload(c.snapshot().ExitCode))
 	case <-gone:
 	}
 }

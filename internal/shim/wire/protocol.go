@@ -1,11 +1,11 @@
-// Package shim is the protocol between berthd and berth-shim, and berthd's
-// client for it. The protocol is one JSON request and one JSON response per
-// line on a unix socket connection; no gRPC, so the shim stays small.
+// Package wire is the protocol between berthd and berth-shim: one JSON
+// request and one JSON response per line on a unix socket connection, and
+// frames for streams. It imports no networking, so that the shim, which
+// links it, stays small; berthd's client is internal/shim.
 //
-// One berth-shim runs per pod and monitors all its containers. It is the
-// parent (subreaper) of their processes, holds their stdio, writes their
-// CRI logs and records their exits durably, and it outlives berthd.
-package shim
+// The format must stay compatible across releases: running shims outlive
+// the berthd that started them.
+package wire
 
 import (
 	"encoding/json"
