@@ -21,8 +21,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-runtime/berth/internal/memtrim"
-	"github.com/berth-runtime/berth/internal/shim/wire"
 	"github.com/berth-runtime/berth/internal/shim/server"
+	"github.com/berth-runtime/berth/internal/shim/wire"
 )
 
 func main() {
