@@ -80,12 +80,10 @@ func (c *container) exec(s *Server, req *wire.ExecRequest, gone <-chan struct{})
 		res.ExitCode = exitCode(ws)
 	case <-timeout:
 		res.TimedOut = true
-		killExec(pidFile)
-		<-wait
+		killUntilExit(pidFile, wait)
 		res.ExitCode = -1
 	case <-gone:
-		killExec(pidFile)
-		<-wait
+		killUntilExit(pidFile, wait)
 		copies.Wait()
 		return nil, fmt.Errorf("exec in %s: the caller went away; the process was killed", c.id)
 	}
@@ -104,6 +102,20 @@ func readPid(path string) (int, error) {
 		return 0, err
 	}
 	return strconv.Atoi(strings.TrimSpace(string(data)))
+}
+
+// killUntilExit kills the exec'd process until the runtime's exec, which
+// waits for it, has returned (wait fires): a process whose pid file was
+// not written yet when it was first asked to die is killed once it is.
+func killUntilExit[T any](pidFile string, wait <-chan T) T {
+	for {
+		killExec(pidFile)
+		select {
+		case ws := <-wait:
+			return ws
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // killExec kills the exec'd process; runc exec then returns.

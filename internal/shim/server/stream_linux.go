@@ -174,8 +174,7 @@ func (p *execProcess) run(r *bufio.Reader, fw *wire.FrameWriter) {
 	select {
 	case ws = <-p.wait:
 	case <-gone:
-		killExec(p.pidFile)
-		ws = <-p.wait
+		ws = killUntilExit(p.pidFile, p.wait)
 	}
 	drained := make(chan struct{})
 	go func() { copies.Wait(); close(drained) }()
