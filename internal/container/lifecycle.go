@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -70,6 +71,12 @@ func (m *Manager) Start(ctx context.Context, id string) error {
 // container that is not running, or is gone, succeeds (the CRI asks for
 // idempotence).
 func (m *Manager) Stop(ctx context.Context, id string, timeout time.Duration) error {
+	return m.ifExists(id, func(c *Container) error { return m.stop(ctx, c, timeout) })
+}
+
+// ifExists runs fn on the container, holding its lock; an unknown
+// container is fine (Stop and Remove are idempotent).
+func (m *Manager) ifExists(id string, fn func(*Container) error) error {
 	c, err := m.Get(id)
 	if errdefs.Is(err, errdefs.ErrNotFound) {
 		return nil
@@ -79,7 +86,7 @@ func (m *Manager) Stop(ctx context.Context, id string, timeout time.Duration) er
 	}
 	unlock := m.locks.Lock(c.ID)
 	defer unlock()
-	return m.stop(ctx, c, timeout)
+	return fn(c)
 }
 
 func (m *Manager) stop(ctx context.Context, c *Container, timeout time.Duration) error {
@@ -122,16 +129,7 @@ func (m *Manager) stop(ctx context.Context, c *Container, timeout time.Duration)
 // Remove deletes a container in any state, killing it if it runs.
 // Removing an unknown container succeeds.
 func (m *Manager) Remove(ctx context.Context, id string) error {
-	c, err := m.Get(id)
-	if errdefs.Is(err, errdefs.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	unlock := m.locks.Lock(c.ID)
-	defer unlock()
-	return m.remove(ctx, c)
+	return m.ifExists(id, func(c *Container) error { return m.remove(ctx, c) })
 }
 
 func (m *Manager) remove(ctx context.Context, c *Container) error {
@@ -150,13 +148,7 @@ func (m *Manager) remove(ctx context.Context, c *Container) error {
 		}
 	}
 	crashpoint.Reached("container-remove:shim")
-	if err := unmountRootfs(c.Rootfs()); err != nil {
-		return err
-	}
-	if err := os.RemoveAll(c.Bundle); err != nil {
-		return err
-	}
-	if err := os.RemoveAll(c.DataDir); err != nil {
+	if err := removeFiles(c.Bundle, c.DataDir); err != nil {
 		return err
 	}
 	m.mu.Lock()
@@ -176,6 +168,18 @@ func (m *Manager) remove(ctx context.Context, c *Container) error {
 	m.opts.Images.Release(c.Layers)
 	m.publish(EventDeleted, c)
 	return nil
+}
+
+// removeFiles unmounts a container's rootfs and removes its bundle and
+// writable layer; any of them may be gone already.
+func removeFiles(bundle, dataDir string) error {
+	if err := unmountRootfs(filepath.Join(bundle, "rootfs")); err != nil {
+		return err
+	}
+	if err := os.RemoveAll(bundle); err != nil {
+		return err
+	}
+	return os.RemoveAll(dataDir)
 }
 
 // StopAll kills every container of a pod at once (StopPodSandbox).

@@ -3,12 +3,12 @@ package container
 import (
 	"fmt"
 	"sort"
-	"strings"
 	"sync"
 
 	digest "github.com/opencontainers/go-digest"
 
 	"github.com/berth-runtime/berth/internal/errdefs"
+	"github.com/berth-runtime/berth/internal/idprefix"
 	"github.com/berth-runtime/berth/internal/image"
 	"github.com/berth-runtime/berth/internal/keylock"
 	"github.com/berth-runtime/berth/internal/pod"
@@ -68,6 +68,7 @@ type Manager struct {
 func NewManager(o Options) (*Manager, error) {
 	m := &Manager{opts: o, db: o.DB, containers: map[string]*Container{}, names: map[string]string{}, exited: map[string]chan struct{}{}}
 	err := store.LoadAll(o.DB, store.Containers, func(_ string, c *Container) {
+		c.Config() // decoded once here: the copies List hands out share it
 		m.containers[c.ID] = c
 		ch := make(chan struct{})
 		if c.State == StateExited {
@@ -97,33 +98,11 @@ func (m *Manager) InjectFailure(step string) {
 func (m *Manager) Get(id string) (*Container, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	c, err := m.lookup(id)
+	c, err := idprefix.Find(m.containers, id, "container")
 	if err != nil {
 		return nil, err
 	}
 	return c.clone(), nil
-}
-
-func (m *Manager) lookup(id string) (*Container, error) {
-	if id == "" {
-		return nil, errdefs.InvalidArgument("container ID is required")
-	}
-	if c, ok := m.containers[id]; ok {
-		return c, nil
-	}
-	var found *Container
-	for cid, c := range m.containers {
-		if strings.HasPrefix(cid, id) {
-			if found != nil {
-				return nil, errdefs.InvalidArgument("container ID prefix %q is ambiguous", id)
-			}
-			found = c
-		}
-	}
-	if found == nil {
-		return nil, errdefs.NotFound("container %q not found", id)
-	}
-	return found, nil
 }
 
 // List returns every container, newest first.

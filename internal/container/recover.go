@@ -49,9 +49,7 @@ func (m *Manager) DiscardOrphans(ctx context.Context) {
 				}
 			}
 		}
-		logIf("rootfs", id, unmountRootfs(filepath.Join(bundle, "rootfs")))
-		logIf("bundle", id, os.RemoveAll(bundle))
-		logIf("writable layer", id, os.RemoveAll(filepath.Join(m.opts.RootDir, id)))
+		logIf("files", id, removeFiles(bundle, filepath.Join(m.opts.RootDir, id)))
 	}
 }
 

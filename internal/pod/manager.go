@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/berth-runtime/berth/internal/errdefs"
+	"github.com/berth-runtime/berth/internal/idprefix"
 	"github.com/berth-runtime/berth/internal/keylock"
 	"github.com/berth-runtime/berth/internal/network"
 	"github.com/berth-runtime/berth/internal/shim"
@@ -125,33 +126,11 @@ func (m *Manager) SetContainers(c Containers) { m.containers = c }
 func (m *Manager) Get(id string) (*Sandbox, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	s, err := m.lookup(id)
+	s, err := idprefix.Find(m.pods, id, "pod sandbox")
 	if err != nil {
 		return nil, err
 	}
 	return s.clone(), nil
-}
-
-func (m *Manager) lookup(id string) (*Sandbox, error) {
-	if id == "" {
-		return nil, errdefs.InvalidArgument("pod sandbox ID is required")
-	}
-	if s, ok := m.pods[id]; ok {
-		return s, nil
-	}
-	var found *Sandbox
-	for pid, s := range m.pods {
-		if strings.HasPrefix(pid, id) {
-			if found != nil {
-				return nil, errdefs.InvalidArgument("pod sandbox ID prefix %q is ambiguous", id)
-			}
-			found = s
-		}
-	}
-	if found == nil {
-		return nil, errdefs.NotFound("pod sandbox %q not found", id)
-	}
-	return found, nil
 }
 
 // List returns every pod, newest first.
