@@ -22,6 +22,9 @@ type Pods interface {
 	Shim(s *pod.Sandbox) *shim.Client
 }
 
+// Pods is satisfied by *pod.Manager; the assertion keeps the two in step.
+var _ Pods = (*pod.Manager)(nil)
+
 // Images is what containers need of the image service.
 type Images interface {
 	Get(spec string) (*image.Record, error)

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/berth-runtime/berth/internal/errdefs"
-	"github.com/berth-runtime/berth/internal/pod"
 	"github.com/berth-runtime/berth/internal/shim"
 )
 
@@ -125,9 +124,6 @@ func (m *Manager) SweepRuntimeState(known func(id string) bool) {
 		}
 	}
 }
-
-// Pods is satisfied by *pod.Manager; the assertion keeps the two in step.
-var _ Pods = (*pod.Manager)(nil)
 
 func logIf(what, id string, err error) {
 	if err != nil {
