@@ -23,6 +23,7 @@ import (
 	"github.com/berth-runtime/berth/internal/pod"
 	"github.com/berth-runtime/berth/internal/shim"
 	"github.com/berth-runtime/berth/internal/store"
+	"github.com/berth-runtime/berth/internal/validate"
 )
 
 // creation carries one CreateContainer through its steps.
@@ -92,18 +93,11 @@ func (m *Manager) Create(ctx context.Context, podID string, cfg *runtime.Contain
 
 // prepare validates the request and resolves its pod and image.
 func (m *Manager) prepare(podID string, cfg *runtime.ContainerConfig) (*creation, error) {
-	switch {
-	case podID == "":
-		return nil, errdefs.InvalidArgument("pod sandbox ID is required")
-	case cfg == nil || cfg.GetMetadata() == nil:
-		return nil, errdefs.InvalidArgument("container config with metadata is required")
-	case cfg.GetMetadata().GetName() == "":
-		return nil, errdefs.InvalidArgument("container name is required")
-	case cfg.GetImage().GetImage() == "":
-		return nil, errdefs.InvalidArgument("container %q: image is required", cfg.GetMetadata().GetName())
+	if podID == "" {
+		return nil, errdefs.InvalidArgument("pod_sandbox_id: is required")
 	}
-	if sc := cfg.GetLinux().GetSecurityContext(); sc.GetRunAsGroup() != nil && sc.GetRunAsUser() == nil && sc.GetRunAsUsername() == "" {
-		return nil, errdefs.InvalidArgument("container %q: run_as_group needs run_as_user or run_as_username", cfg.GetMetadata().GetName())
+	if err := validate.Container(cfg); err != nil {
+		return nil, err
 	}
 	p, err := m.opts.Pods.Get(podID)
 	if err != nil {
@@ -191,14 +185,12 @@ func (m *Manager) makeDirs(_ context.Context, cr *creation) (func(), error) {
 		os.RemoveAll(cr.c.Bundle)
 		os.RemoveAll(cr.c.DataDir)
 	}
-	for _, d := range []string{cr.c.Rootfs(), filepath.Join(cr.c.DataDir, "upper"), filepath.Join(cr.c.DataDir, "work")} {
-		if err := os.MkdirAll(d, 0o711); err != nil {
-			undo()
-			return nil, err
-		}
+	if err := makeRootfsDirs(cr.c.Bundle, cr.c.DataDir); err != nil {
+		undo()
+		return nil, err
 	}
 	if cr.c.LogPath != "" {
-		if err := os.MkdirAll(filepath.Dir(cr.c.LogPath), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Dir(cr.c.LogPath), 0o700); err != nil {
 			undo()
 			return nil, err
 		}
@@ -230,6 +222,9 @@ func (m *Manager) writeSpec(_ context.Context, cr *creation) (func(), error) {
 	}
 	spec, err := ocispec.Generate(in)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkCommand(cr.c.Rootfs(), spec.Process, spec.Mounts); err != nil {
 		return nil, err
 	}
 	data, err := json.Marshal(spec)

@@ -1,6 +1,7 @@
 package container
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"github.com/berth-runtime/berth/internal/errdefs"
 	"github.com/berth-runtime/berth/internal/ocispec"
 	"github.com/berth-runtime/berth/internal/shim"
+	"github.com/berth-runtime/berth/internal/validate"
 )
 
 // maxExecOutput caps ExecSync output per stream, as the kubelet does.
@@ -82,6 +84,9 @@ func (m *Manager) UpdateResources(ctx context.Context, id string, r *runtime.Lin
 	if c.State == StateExited {
 		return errdefs.FailedPrecondition("container %s has exited", c.ID)
 	}
+	if err := validate.Resources("linux", r); err != nil {
+		return err
+	}
 	res, err := ocispec.Resources(r)
 	if err != nil {
 		return err
@@ -97,6 +102,9 @@ func (m *Manager) UpdateResources(ctx context.Context, id string, r *runtime.Lin
 	cmd := exec.CommandContext(ctx, rt.Path, "--root", rt.Root, "update", "--resources", "-", c.ID)
 	cmd.Stdin = bytesReader(data)
 	if out, err := cmd.CombinedOutput(); err != nil {
+		if busy := bytes.Contains(out, []byte("unable to set memory limit")) || bytes.Contains(out, []byte("device or resource busy")); busy && r.GetMemoryLimitInBytes() > 0 {
+			return errdefs.FailedPrecondition("linux.memory_limit_in_bytes: %d is below what container %s uses now", r.GetMemoryLimitInBytes(), c.ID)
+		}
 		return fmt.Errorf("update resources of %s: %v: %s", c.ID, err, out)
 	}
 	return m.update(c.ID, func(c *Container) {

@@ -168,11 +168,11 @@ func seccompProfile(p *runtime.SecurityProfile) ([]byte, error) {
 	}
 	ref := strings.TrimPrefix(p.GetLocalhostRef(), "localhost/")
 	if !filepath.IsAbs(ref) {
-		return nil, errdefs.InvalidArgument("seccomp localhost profile %q must be an absolute path", p.GetLocalhostRef())
+		return nil, errdefs.InvalidArgument("config.linux.security_context.seccomp.localhost_ref: %q must be an absolute path", p.GetLocalhostRef())
 	}
 	data, err := os.ReadFile(ref)
 	if err != nil {
-		return nil, errdefs.InvalidArgument("seccomp profile: %v", err)
+		return nil, errdefs.InvalidArgument("config.linux.security_context.seccomp.localhost_ref: %v", err)
 	}
 	return data, nil
 }

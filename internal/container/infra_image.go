@@ -41,10 +41,8 @@ func (m *Manager) InfraRootfs(ctx context.Context, puller ImagePuller, ref, bund
 		return nil, nil, errdefs.InvalidArgument("pause image %s has no entrypoint or cmd", ref)
 	}
 	data := filepath.Join(bundle, "data")
-	for _, d := range []string{filepath.Join(bundle, "rootfs"), filepath.Join(data, "upper"), filepath.Join(data, "work")} {
-		if err := os.MkdirAll(d, 0o711); err != nil {
-			return nil, nil, err
-		}
+	if err := makeRootfsDirs(bundle, data); err != nil {
+		return nil, nil, err
 	}
 	if err := mountOverlay(m.opts.Images.LayerDirs(img), data, filepath.Join(bundle, "rootfs")); err != nil {
 		return nil, nil, err

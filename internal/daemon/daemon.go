@@ -5,7 +5,6 @@ package daemon
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"os"
@@ -42,10 +41,8 @@ func New(cfg *config.Config) (_ *Daemon, err error) {
 			d.close()
 		}
 	}()
-	for _, dir := range []string{cfg.Root, cfg.State, filepath.Dir(cfg.Listen)} {
-		if err := os.MkdirAll(dir, 0o711); err != nil {
-			return nil, fmt.Errorf("create %s: %w", dir, err)
-		}
+	if err := makePrivateDirs(cfg); err != nil {
+		return nil, err
 	}
 	if d.lock, err = lockRoot(cfg.Root); err != nil {
 		return nil, err

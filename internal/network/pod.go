@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strings"
 
 	"github.com/containernetworking/cni/libcni"
 	"github.com/containernetworking/cni/pkg/types"
@@ -127,6 +128,11 @@ func (m *Manager) runtimeConf(p Pod) (*libcni.RuntimeConf, error) {
 		caps["podCIDR"] = m.podCIDR
 	}
 	m.mu.Unlock()
+	for _, v := range []string{p.Namespace, p.Name, p.ID, p.UID} {
+		if strings.ContainsAny(v, ";=\x00\n\r") {
+			return nil, errdefs.InvalidArgument("pod metadata %q cannot be passed in CNI_ARGS (';', '=' or a control character)", v)
+		}
+	}
 	return &libcni.RuntimeConf{
 		ContainerID: p.ID, NetNS: p.NetNS, IfName: IfName, CapabilityArgs: caps,
 		Args: [][2]string{

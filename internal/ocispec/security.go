@@ -140,6 +140,8 @@ func setSeccomp(s *specs.Spec, p *runtime.SecurityProfile, localhost []byte) err
 			return errdefs.InvalidArgument("seccomp profile %q: %v", p.GetLocalhostRef(), err)
 		}
 		s.Linux.Seccomp = prof
+	default:
+		return errdefs.InvalidArgument("seccomp.profile_type: unknown value %d", int32(p.GetProfileType()))
 	}
 	return nil
 }

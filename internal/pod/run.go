@@ -17,6 +17,7 @@ import (
 	"github.com/berth-runtime/berth/internal/errdefs"
 	"github.com/berth-runtime/berth/internal/network"
 	"github.com/berth-runtime/berth/internal/shim"
+	"github.com/berth-runtime/berth/internal/validate"
 )
 
 // Run creates and starts a pod sandbox. Every step that makes something
@@ -90,23 +91,7 @@ func (m *Manager) Run(ctx context.Context, cfg *runtime.PodSandboxConfig, handle
 }
 
 func validateConfig(cfg *runtime.PodSandboxConfig) error {
-	md := cfg.GetMetadata()
-	switch {
-	case cfg == nil:
-		return errdefs.InvalidArgument("pod sandbox config is required")
-	case md == nil:
-		return errdefs.InvalidArgument("pod sandbox metadata is required")
-	case md.GetName() == "" || md.GetNamespace() == "" || md.GetUid() == "":
-		return errdefs.InvalidArgument("pod sandbox metadata needs a name, a namespace and a uid (got %q, %q, %q)",
-			md.GetName(), md.GetNamespace(), md.GetUid())
-	}
-	if p := cfg.GetLinux().GetCgroupParent(); p != "" && !filepath.IsAbs(p) {
-		return errdefs.InvalidArgument("cgroup_parent %q must be an absolute cgroupfs path", p)
-	}
-	if d := cfg.GetLogDirectory(); d != "" && !filepath.IsAbs(d) {
-		return errdefs.InvalidArgument("log_directory %q must be absolute", d)
-	}
-	return nil
+	return validate.PodSandbox(cfg)
 }
 
 // reserveName claims the pod's name, or says which pod holds it.
@@ -162,7 +147,7 @@ func (m *Manager) sameRun(ctx context.Context, cfg *runtime.PodSandboxConfig, ha
 }
 
 func (m *Manager) makeDir(s *Sandbox) (func(), error) {
-	if err := os.MkdirAll(s.Dir, 0o711); err != nil {
+	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
 		return nil, err
 	}
 	return func() { os.RemoveAll(s.Dir) }, journal(s)
