@@ -13,6 +13,9 @@ import (
 	"github.com/berth-runtime/berth/internal/errdefs"
 )
 
+// maxID is the largest id the OCI runtimes accept.
+const maxID = 1<<31 - 1
+
 // ResolveUser works out the container's uid, gid and groups from its
 // security context and the image's user, reading the rootfs' /etc/passwd
 // and /etc/group (never following a link out of the rootfs).
@@ -38,6 +41,9 @@ func ResolveUser(rootfs string, sc *runtime.LinuxContainerSecurityContext, image
 	}
 	if g := sc.GetRunAsGroup(); g != nil {
 		u.GID = uint32(g.GetValue())
+	}
+	if u.UID > maxID || u.GID > maxID {
+		return User{}, errdefs.InvalidArgument("user %d:%d (from the image's user %q or its /etc/passwd) is outside 0..%d", u.UID, u.GID, imageUser, maxID)
 	}
 	seen := map[uint32]bool{u.GID: true}
 	add := func(gid uint32) {

@@ -15,9 +15,10 @@ import (
 	"github.com/berth-runtime/berth/internal/errdefs"
 )
 
-// MaxID is the largest uid or gid a container may use: the kernel's ids
-// are 32 bits and (uid_t)-1 means "no change" to setresuid.
-const MaxID = 1<<32 - 2
+// MaxID is the largest uid or gid a container may use: what the OCI
+// runtimes accept (runc: "uids and gids must be in range 0-2147483647")
+// and what Kubernetes validates pods against.
+const MaxID = 1<<31 - 1
 
 // fieldError builds the InvalidArgument answer for one field.
 func fieldError(field string, format string, args ...any) error {

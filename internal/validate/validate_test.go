@@ -106,7 +106,7 @@ func TestPodSandboxRefuses(t *testing.T) {
 		{"sysctl value newline", func(c *runtime.PodSandboxConfig) { c.Linux.Sysctls = map[string]string{"net.core.somaxconn": "1\n2"} }, "net.core.somaxconn"},
 		{"run_as_user 2^40", func(c *runtime.PodSandboxConfig) { c.Linux.SecurityContext.RunAsUser.Value = 1 << 40 }, "config.linux.security_context.run_as_user"},
 		{"run_as_user 2^32+1000", func(c *runtime.PodSandboxConfig) { c.Linux.SecurityContext.RunAsUser.Value = 1<<32 + 1000 }, "run_as_user"},
-		{"run_as_user 2^32-1", func(c *runtime.PodSandboxConfig) { c.Linux.SecurityContext.RunAsUser.Value = 1<<32 - 1 }, "run_as_user"},
+		{"run_as_user 2^31", func(c *runtime.PodSandboxConfig) { c.Linux.SecurityContext.RunAsUser.Value = 1 << 31 }, "run_as_user"},
 		{"run_as_user -1", func(c *runtime.PodSandboxConfig) { c.Linux.SecurityContext.RunAsUser.Value = -1 }, "run_as_user"},
 		{"run_as_group 2^32", func(c *runtime.PodSandboxConfig) { c.Linux.SecurityContext.RunAsGroup.Value = 1 << 32 }, "config.linux.security_context.run_as_group"},
 		{"supplemental group", func(c *runtime.PodSandboxConfig) { c.Linux.SecurityContext.SupplementalGroups = []int64{5, -2} }, "supplemental_groups[1]"},
