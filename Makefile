@@ -35,6 +35,7 @@ unit:
 
 fuzz:
 	$(GO) test ./internal/image/ -run '^$$' -fuzz FuzzUnpack -fuzztime 60s
+	$(GO) test ./internal/ocispec/ -run '^$$' -fuzz FuzzGenerate -fuzztime 60s
 
 # berth and containerd side by side (installs Debian's containerd if missing).
 bench:
