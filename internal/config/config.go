@@ -44,6 +44,7 @@ type Runtime struct {
 	PauseImage       string             `toml:"pause_image"`
 	ClampOOMScoreAdj bool               `toml:"clamp_oom_score_adj"`
 	ShmSize          int64              `toml:"shm_size"`
+	HugepageLimits   string             `toml:"hugepage_limits"`
 	Handlers         map[string]Handler `toml:"handlers"`
 }
 

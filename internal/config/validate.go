@@ -43,6 +43,11 @@ func (c *Config) Validate() error {
 			bad("runtime.handlers."+name+".root", "must be an absolute path, got %q", h.Root)
 		}
 	}
+	switch c.Runtime.HugepageLimits {
+	case "auto", "strict", "off":
+	default:
+		bad("runtime.hugepage_limits", "must be auto, strict or off, got %q", c.Runtime.HugepageLimits)
+	}
 	if c.Runtime.ShmSize < 1<<20 {
 		bad("runtime.shm_size", "must be at least 1 MiB, got %d", c.Runtime.ShmSize)
 	}

@@ -2,6 +2,7 @@ package container
 
 import (
 	"path"
+	"slices"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -82,19 +83,10 @@ func executable(st unix.Stat_t, u specs.User) bool {
 		return mode&0o111 != 0
 	case st.Uid == u.UID:
 		return mode&0o100 != 0
-	case st.Gid == u.GID || containsGID(u.AdditionalGids, st.Gid):
+	case st.Gid == u.GID || slices.Contains(u.AdditionalGids, st.Gid):
 		return mode&0o010 != 0
 	}
 	return mode&0o001 != 0
-}
-
-func containsGID(gids []uint32, g uint32) bool {
-	for _, x := range gids {
-		if x == g {
-			return true
-		}
-	}
-	return false
 }
 
 func underMount(p string, mounts []specs.Mount) bool {

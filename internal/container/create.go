@@ -251,7 +251,7 @@ func (m *Manager) specInput(cr *creation) (*ocispec.Input, error) {
 	if err != nil {
 		return nil, err
 	}
-	host := ocispec.Host{MinOOMScoreAdj: m.opts.MinOOMScoreAdj, Capabilities: heldCapabilities()}
+	host := ocispec.Host{MinOOMScoreAdj: m.opts.MinOOMScoreAdj, Capabilities: heldCapabilities(), Hugetlb: m.opts.Hugetlb}
 	if sc.GetPrivileged() {
 		host.AllDevices = hostDevices()
 	}

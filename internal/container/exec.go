@@ -87,7 +87,10 @@ func (m *Manager) UpdateResources(ctx context.Context, id string, r *runtime.Lin
 	if err := validate.Resources("linux", r); err != nil {
 		return err
 	}
-	res, err := ocispec.Resources(r)
+	if err := m.opts.Hugetlb.CheckHugepages("linux", r); err != nil {
+		return err
+	}
+	res, err := ocispec.Resources(r, m.opts.Hugetlb.Applies())
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/berth-runtime/berth/internal/idprefix"
 	"github.com/berth-runtime/berth/internal/image"
 	"github.com/berth-runtime/berth/internal/keylock"
+	"github.com/berth-runtime/berth/internal/ocispec"
 	"github.com/berth-runtime/berth/internal/pod"
 	"github.com/berth-runtime/berth/internal/shim"
 	"github.com/berth-runtime/berth/internal/store"
@@ -47,6 +48,8 @@ type Options struct {
 	Runtimes map[string]Runtime
 	// MinOOMScoreAdj is the lowest oom_score_adj the host lets berth set.
 	MinOOMScoreAdj int
+	// Hugetlb decides whether hugepage limits reach the runtime.
+	Hugetlb ocispec.Hugetlb
 }
 
 // Manager runs containers. Reads come from memory; every change is
@@ -158,3 +161,6 @@ func (m *Manager) runtime(handler string) (Runtime, error) {
 	}
 	return r, nil
 }
+
+// Hugetlb says whether hugepage limits reach the runtime here, and why.
+func (m *Manager) Hugetlb() ocispec.Hugetlb { return m.opts.Hugetlb }

@@ -58,9 +58,11 @@ func (d *Daemon) runtimeParts(images *image.Service, net *network.Manager) (*pod
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	hugetlb := container.DetectHugetlb(cfg.Runtime.HugepageLimits)
+	slog.Info("hugepage limits", "applied", hugetlb.Applies(), "policy", hugetlb.Policy, "why", hugetlb.Reason)
 	containers, err := container.NewManager(container.Options{
 		StateDir: filepath.Join(cfg.State, "containers"), RootDir: filepath.Join(cfg.Root, "containers"),
-		DB: d.db, Pods: pods, Images: images, Runtimes: runtimes, MinOOMScoreAdj: minAdj,
+		DB: d.db, Pods: pods, Images: images, Runtimes: runtimes, MinOOMScoreAdj: minAdj, Hugetlb: hugetlb,
 	})
 	if err != nil {
 		return nil, nil, nil, err

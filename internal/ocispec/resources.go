@@ -10,7 +10,10 @@ import (
 // setResources maps CRI resources onto the spec, clamping oom_score_adj to
 // what the host allows.
 func setResources(s *specs.Spec, r *runtime.LinuxContainerResources, host Host) error {
-	res, err := Resources(r)
+	if err := host.Hugetlb.CheckHugepages("config.linux.resources", r); err != nil {
+		return err
+	}
+	res, err := Resources(r, host.Hugetlb.Applies())
 	if err != nil {
 		return err
 	}
@@ -33,8 +36,9 @@ func ClampOOMScoreAdj(adj, min int) int {
 }
 
 // Resources converts CRI container resources (also used by
-// UpdateContainerResources) to OCI resources.
-func Resources(r *runtime.LinuxContainerResources) (*specs.LinuxResources, error) {
+// UpdateContainerResources) to OCI resources; hugepage limits only when
+// hugepages is set (the host's runtime can apply them).
+func Resources(r *runtime.LinuxContainerResources, hugepages bool) (*specs.LinuxResources, error) {
 	out := &specs.LinuxResources{}
 	if r == nil {
 		return out, nil
@@ -60,6 +64,9 @@ func Resources(r *runtime.LinuxContainerResources) (*specs.LinuxResources, error
 		}
 	}
 	for _, h := range r.GetHugepageLimits() {
+		if !hugepages {
+			break
+		}
 		out.HugepageLimits = append(out.HugepageLimits, specs.LinuxHugepageLimit{Pagesize: h.GetPageSize(), Limit: h.GetLimit()})
 	}
 	if len(r.GetUnified()) > 0 {

@@ -61,6 +61,8 @@ type Host struct {
 	// "ALL" get these, as a runtime cannot grant more (root on some hosts
 	// lacks CAP_SYS_RESOURCE). Empty: every capability.
 	Capabilities []string
+	// Hugetlb decides whether hugepage limits reach the runtime.
+	Hugetlb Hugetlb
 }
 
 // Generate builds the OCI spec of a container.

@@ -237,3 +237,30 @@ func TestRootfsPropagationFollowsMounts(t *testing.T) {
 		}
 	}
 }
+
+func TestHugepageLimitsFollowTheHost(t *testing.T) {
+	r := &runtime.LinuxContainerResources{HugepageLimits: []*runtime.HugepageLimit{{PageSize: "2MB", Limit: 0}, {PageSize: "1GB", Limit: 0}}}
+	for _, c := range []struct {
+		h     Hugetlb
+		limit int
+		err   bool
+	}{
+		{Hugetlb{Policy: "auto", Usable: false}, 0, false},
+		{Hugetlb{Policy: "auto", Usable: true}, 2, false},
+		{Hugetlb{Policy: "off", Usable: true}, 0, false},
+		{Hugetlb{Policy: "strict", Usable: true}, 2, false},
+		{Hugetlb{Policy: "strict", Usable: false}, 0, true},
+	} {
+		s := &specs.Spec{Process: &specs.Process{}, Linux: &specs.Linux{Resources: &specs.LinuxResources{}}}
+		err := setResources(s, r, Host{Hugetlb: c.h})
+		if c.err {
+			if !errdefs.Is(err, errdefs.ErrFailedPrecondition) {
+				t.Errorf("%+v: %v, want FailedPrecondition", c.h, err)
+			}
+			continue
+		}
+		if err != nil || len(s.Linux.Resources.HugepageLimits) != c.limit {
+			t.Errorf("%+v: %d limits %v, want %d", c.h, len(s.Linux.Resources.HugepageLimits), err, c.limit)
+		}
+	}
+}

@@ -95,7 +95,9 @@ func readCgroupFile(t *testing.T, b *berthd, id, controller, v1file, v2file stri
 }
 
 // enableCrun makes Debian's crun 1.8 work on this hybrid host by binding
-// hugetlb to a v1 hierarchy, as the project's docs describe.
+// hugetlb to a v1 hierarchy, as the project's docs describe, and undoes it
+// when the test ends (after its berthd is gone): later tests, and a
+// kubelet on this host, must see the host as it boots.
 func enableCrun(t *testing.T) {
 	t.Helper()
 	if _, err := exec.LookPath("crun"); err != nil {
@@ -105,10 +107,19 @@ func enableCrun(t *testing.T) {
 	if strings.Contains(string(mounts), "/sys/fs/cgroup/hugetlb ") || !strings.Contains(string(mounts), "/sys/fs/cgroup/unified ") {
 		return
 	}
-	os.MkdirAll("/sys/fs/cgroup/hugetlb", 0o755)
-	if out, err := exec.Command("mount", "-t", "cgroup", "-o", "hugetlb", "cgroup", "/sys/fs/cgroup/hugetlb").CombinedOutput(); err != nil {
-		t.Logf("bind hugetlb for crun: %v %s", err, out)
+	const dir = "/sys/fs/cgroup/hugetlb"
+	made := os.Mkdir(dir, 0o755) == nil
+	if out, err := exec.Command("mount", "-t", "cgroup", "-o", "hugetlb", "cgroup", dir).CombinedOutput(); err != nil {
+		t.Fatalf("bind hugetlb for crun: %v %s", err, out)
 	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
+			t.Errorf("undo the hugetlb binding: %v %s", err, out)
+		}
+		if made {
+			os.Remove(dir)
+		}
+	})
 }
 
 func TestCrunHandler(t *testing.T) {
