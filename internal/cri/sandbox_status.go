@@ -51,11 +51,12 @@ func sandboxStatus(sb *pod.Sandbox) *runtime.PodSandboxStatus {
 }
 
 // networkStatus gives the pod's IPs: from CNI, or the node's for a pod on
-// the host network.
+// the host network; a stopped pod's last ones until it is removed.
 func networkStatus(sb *pod.Sandbox) *runtime.PodSandboxNetworkStatus {
 	var ips []string
 	switch {
 	case sb.State != pod.StateReady:
+		ips = sb.LastIPs
 	case sb.HostNetwork():
 		ips = network.HostIPs()
 	case sb.Network != nil:

@@ -126,6 +126,9 @@ func (m *Manager) MarkLost(ctx context.Context, rebooted bool) {
 		m.mu.Lock()
 		if cur, ok := m.pods[s.ID]; ok {
 			next := cur.clone()
+			if next.Network != nil {
+				next.LastIPs = next.Network.IPs
+			}
 			next.State, next.Network, next.InfraPid = StateNotReady, nil, 0
 			logIf("record", s.ID, m.save(next))
 		}

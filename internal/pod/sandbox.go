@@ -45,6 +45,10 @@ type Sandbox struct {
 	InfraPid int `json:"infraPid,omitempty"`
 	// Network is the pod's CNI attachment, until StopPodSandbox tears it down.
 	Network *network.Attachment `json:"network,omitempty"`
+	// LastIPs are the addresses the pod had when its network was torn
+	// down: a stopped pod's status still shows them until it is removed,
+	// as the kubelet keeps status.podIP of completed pods.
+	LastIPs []string `json:"lastIPs,omitempty"`
 
 	config *runtime.PodSandboxConfig
 }

@@ -177,7 +177,9 @@ func TestContainerRefuses(t *testing.T) {
 		{"oom score", func(c *runtime.ContainerConfig) { c.Linux.Resources.OomScoreAdj = 1001 }, "oom_score_adj"},
 		{"hugepage size", func(c *runtime.ContainerConfig) { c.Linux.Resources.HugepageLimits[1].PageSize = "3MB" }, "hugepage_limits[1].page_size"},
 		{"hugepage unit", func(c *runtime.ContainerConfig) { c.Linux.Resources.HugepageLimits[0].PageSize = "2Mi" }, "hugepage_limits[0].page_size"},
-		{"unified ..", func(c *runtime.ContainerConfig) { c.Linux.Resources.Unified = map[string]string{"../../cgroup.procs": "1"} }, "unified"},
+		{"unified ..", func(c *runtime.ContainerConfig) {
+			c.Linux.Resources.Unified = map[string]string{"../../cgroup.procs": "1"}
+		}, "unified"},
 		{"unified slash", func(c *runtime.ContainerConfig) { c.Linux.Resources.Unified = map[string]string{"memory/high": "1"} }, "unified"},
 		{"unified no dot", func(c *runtime.ContainerConfig) { c.Linux.Resources.Unified = map[string]string{"memory": "1"} }, "unified"},
 		{"unified value", func(c *runtime.ContainerConfig) { c.Linux.Resources.Unified = map[string]string{"memory.high": "1\n2"} }, "unified"},

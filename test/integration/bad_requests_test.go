@@ -126,12 +126,16 @@ func TestBadRequestsAreRefusedByField(t *testing.T) {
 		code   string
 		field  string
 	}{
-		{"run_as_user 2^40", func(c *runtime.ContainerConfig) { c.Linux.SecurityContext.RunAsUser = &runtime.Int64Value{Value: 1 << 40} },
+		{"run_as_user 2^40", func(c *runtime.ContainerConfig) {
+			c.Linux.SecurityContext.RunAsUser = &runtime.Int64Value{Value: 1 << 40}
+		},
 			"InvalidArgument", "config.linux.security_context.run_as_user"},
 		{"run_as_user 2^32+1000", func(c *runtime.ContainerConfig) {
 			c.Linux.SecurityContext.RunAsUser = &runtime.Int64Value{Value: 1<<32 + 1000}
 		}, "InvalidArgument", "run_as_user"},
-		{"run_as_user 2^31", func(c *runtime.ContainerConfig) { c.Linux.SecurityContext.RunAsUser = &runtime.Int64Value{Value: 1 << 31} },
+		{"run_as_user 2^31", func(c *runtime.ContainerConfig) {
+			c.Linux.SecurityContext.RunAsUser = &runtime.Int64Value{Value: 1 << 31}
+		},
 			"InvalidArgument", "run_as_user"},
 		{"run_as_user -1", func(c *runtime.ContainerConfig) { c.Linux.SecurityContext.RunAsUser = &runtime.Int64Value{Value: -1} },
 			"InvalidArgument", "run_as_user"},
@@ -141,17 +145,25 @@ func TestBadRequestsAreRefusedByField(t *testing.T) {
 		}, "InvalidArgument", "run_as_group"},
 		{"supplemental group 2^32+5", func(c *runtime.ContainerConfig) { c.Linux.SecurityContext.SupplementalGroups = []int64{1<<32 + 5} },
 			"InvalidArgument", "supplemental_groups[0]"},
-		{"seccomp type 9", func(c *runtime.ContainerConfig) { c.Linux.SecurityContext.Seccomp = &runtime.SecurityProfile{ProfileType: 9} },
+		{"seccomp type 9", func(c *runtime.ContainerConfig) {
+			c.Linux.SecurityContext.Seccomp = &runtime.SecurityProfile{ProfileType: 9}
+		},
 			"InvalidArgument", "seccomp.profile_type"},
-		{"apparmor type 9", func(c *runtime.ContainerConfig) { c.Linux.SecurityContext.Apparmor = &runtime.SecurityProfile{ProfileType: 9} },
+		{"apparmor type 9", func(c *runtime.ContainerConfig) {
+			c.Linux.SecurityContext.Apparmor = &runtime.SecurityProfile{ProfileType: 9}
+		},
 			"InvalidArgument", "apparmor.profile_type"},
 		{"missing localhost seccomp profile", func(c *runtime.ContainerConfig) {
 			c.Linux.SecurityContext.Seccomp = &runtime.SecurityProfile{ProfileType: runtime.SecurityProfile_Localhost,
 				LocalhostRef: filepath.Join(profileDir, "nothere.json")}
 		}, "InvalidArgument", "seccomp.localhost_ref"},
-		{"mount onto /", func(c *runtime.ContainerConfig) { c.Mounts = []*runtime.Mount{{ContainerPath: "/", HostPath: profileDir}} },
+		{"mount onto /", func(c *runtime.ContainerConfig) {
+			c.Mounts = []*runtime.Mount{{ContainerPath: "/", HostPath: profileDir}}
+		},
 			"InvalidArgument", "config.mounts[0].container_path"},
-		{"mount onto /proc", func(c *runtime.ContainerConfig) { c.Mounts = []*runtime.Mount{{ContainerPath: "/proc", HostPath: profileDir}} },
+		{"mount onto /proc", func(c *runtime.ContainerConfig) {
+			c.Mounts = []*runtime.Mount{{ContainerPath: "/proc", HostPath: profileDir}}
+		},
 			"InvalidArgument", "config.mounts[0].container_path"},
 		{"mount onto /proc/sys/kernel", func(c *runtime.ContainerConfig) {
 			c.Mounts = []*runtime.Mount{{ContainerPath: "/proc/sys/kernel", HostPath: profileDir}}

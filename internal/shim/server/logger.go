@@ -130,10 +130,12 @@ func (s *lineSplitter) feed(data []byte, emit func(partial bool, line []byte)) {
 	}
 }
 
-// flush writes what is left (a last line without a newline) as whole.
+// flush writes what is left, a last line without a newline, as partial
+// (P), as containerd does: the kubelet then adds no newline the container
+// never wrote (a termination message read from the log is exact).
 func (s *lineSplitter) flush(emit func(partial bool, line []byte)) {
 	if len(s.pending) > 0 {
-		emit(false, s.pending)
+		emit(true, s.pending)
 		s.pending = s.pending[:0]
 	}
 }

@@ -31,7 +31,7 @@ func TestCRILogFormatAndSplitting(t *testing.T) {
 		{"stdout", "F", "world"},
 		{"stdout", "P", long[:maxLogLine]},
 		{"stdout", "F", long[maxLogLine:]},
-		{"stdout", "F", "no newline"},
+		{"stdout", "P", "no newline"}, // the stream ended without a newline
 		{"stderr", "F", "oops"},
 	}
 	if len(lines) != len(want) {
@@ -86,7 +86,7 @@ func TestLineSplitterAcrossChunks(t *testing.T) {
 		s.feed([]byte(chunk), emit)
 	}
 	s.flush(emit)
-	want := "F:abc|F:de|F:|F:tail"
+	want := "F:abc|F:de|F:|P:tail"
 	if strings.Join(got, "|") != want {
 		t.Fatalf("got %q, want %q", strings.Join(got, "|"), want)
 	}
