@@ -90,6 +90,10 @@ type RegistryHost struct {
 	PlainHTTP     bool     `toml:"plain_http"`
 	SkipTLSVerify bool     `toml:"skip_tls_verify"`
 	CAFile        string   `toml:"ca_file"`
+	// MirrorsOnly: never fall back to the registry itself; an image that no
+	// mirror serves fails (an offline node sends nothing, DNS included,
+	// towards the real registry).
+	MirrorsOnly bool `toml:"mirrors_only"`
 }
 
 // Duration is a time.Duration written as "10s" in TOML.

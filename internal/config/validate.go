@@ -87,6 +87,9 @@ func (c *Config) Validate() error {
 				bad(fmt.Sprintf("%s.mirrors[%d]", key, j), "%v", err)
 			}
 		}
+		if h.MirrorsOnly && len(h.Mirrors) == 0 {
+			bad(key+".mirrors_only", "needs at least one mirror")
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -41,7 +41,7 @@ type endpoint struct {
 }
 
 // endpoints lists where ref's repository can be fetched from: its mirrors
-// in order, then the registry itself.
+// in order, then the registry itself unless the host is mirrors_only.
 func (r *Registries) endpoints(ref Reference) []endpoint {
 	var out []endpoint
 	h := r.hosts[ref.Domain]
@@ -51,6 +51,9 @@ func (r *Registries) endpoints(ref Reference) []endpoint {
 			continue // rejected by config validation
 		}
 		out = append(out, endpoint{host: u.Host, plain: u.Scheme == "http" || r.hosts[u.Host].PlainHTTP, mirror: true})
+	}
+	if h.MirrorsOnly {
+		return out
 	}
 	host := ref.Domain
 	if host == DefaultDomain {

@@ -35,6 +35,14 @@ func TestEndpointsMirrorsFirst(t *testing.T) {
 	}
 }
 
+func TestMirrorsOnlyHasNoUpstream(t *testing.T) {
+	r := NewRegistries([]config.RegistryHost{{Host: "registry.k8s.io", Mirrors: []string{"http://127.0.0.1:5000"}, MirrorsOnly: true}}, "")
+	ref, _ := ParseReference("registry.k8s.io/pause:3.10")
+	if eps := r.endpoints(ref); len(eps) != 1 || eps[0].host != "127.0.0.1:5000" {
+		t.Fatalf("endpoints %+v, want the mirror alone", eps)
+	}
+}
+
 func TestAuthenticatorPrefersRequestThenFile(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "config.json")
 	os.WriteFile(file, []byte(`{"auths":{"https://index.docker.io/v1/":{"auth":"dTpw"},"quay.io":{"username":"q","password":"p"}}}`), 0o600)

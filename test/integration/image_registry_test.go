@@ -43,6 +43,29 @@ mirrors = ["http://127.0.0.1:1", "http://%s"]
 	}
 }
 
+// TestMirrorsOnlyNeverFallsThrough: with mirrors_only, an image that no
+// mirror has fails NotFound from the mirror, and berth never turns to the
+// registry itself (no DNS lookup of index.docker.io from a test).
+func TestMirrorsOnlyNeverFallsThrough(t *testing.T) {
+	ti := images(t)
+	b := startBerthd(t, fmt.Sprintf(`
+[[registry.hosts]]
+host = "docker.io"
+mirrors = ["http://127.0.0.1:1", "http://%s"]
+mirrors_only = true
+`, ti.Addr()))
+	if id := mustPull(t, b, "busybox"); id != ti.BusyboxID {
+		t.Fatalf("got %s, want %s", id, ti.BusyboxID)
+	}
+	_, err := pull(t, b, "docker.io/library/nothere:1", nil)
+	if status.Code(err) != codes.NotFound || !strings.Contains(err.Error(), ti.Addr()) {
+		t.Fatalf("pull of an image no mirror has: %v", err)
+	}
+	if strings.Contains(b.Log(), "index.docker.io") || strings.Contains(err.Error(), "index.docker.io") {
+		t.Fatalf("berth turned to the registry itself:\n%s", b.Log())
+	}
+}
+
 func TestPullWithAuth(t *testing.T) {
 	requireRoot(t)
 	dir := t.TempDir()
