@@ -9,14 +9,18 @@ import (
 	"github.com/berth-runtime/berth/internal/stats"
 )
 
-// metricLabels are the labels every berth metric has, as CRI-O has them:
-// the container's ID, name and image (for a pod: its ID, "POD" and "").
-var metricLabels = []string{"id", "name", "image"}
+// metricLabels are the labels every berth metric has: the container's ID,
+// name and image (for a pod's network: its ID, "POD" and ""), as CRI-O has
+// them, and the container, pod and namespace labels that cAdvisor's series
+// carry on the kubelet's /metrics/cadvisor (dashboards select on them).
+var metricLabels = []string{"id", "name", "image", "container", "pod", "namespace"}
 
 // containerMetric is one cAdvisor metric the kubelet can take from
 // ListPodSandboxMetrics instead of cAdvisor: its descriptor, and how to
 // read its values from a container's cgroup sample. Values are integers
-// (the CRI's UInt64Value): seconds are whole seconds, as in CRI-O.
+// (the CRI's UInt64Value, which the kubelet turns into the float it
+// serves): seconds are whole seconds, as in CRI-O; the CRI carries no
+// fraction.
 type containerMetric struct {
 	name, help string
 	kind       runtime.MetricType

@@ -40,26 +40,28 @@ func (s *Server) ListPodSandboxMetrics(context.Context, *runtime.ListPodSandboxM
 			if pid == 0 {
 				pid = c.Pid
 			}
-			if cm := s.containerMetrics(c); cm != nil {
+			if cm := s.containerMetrics(sb, c); cm != nil {
 				pm.ContainerMetrics = append(pm.ContainerMetrics, cm)
 			}
 		}
 		if pid > 0 && !sb.HostNetwork() {
-			pm.Metrics = podNetworkMetrics(sb.ID, pid)
+			pm.Metrics = podNetworkMetrics(sb, pid)
 		}
 		out.PodMetrics = append(out.PodMetrics, pm)
 	}
 	return out, nil
 }
 
-func (s *Server) containerMetrics(c *container.Container) *runtime.ContainerMetrics {
+func (s *Server) containerMetrics(sb *pod.Sandbox, c *container.Container) *runtime.ContainerMetrics {
 	sample, err := stats.Cgroup(c.Cgroup)
 	if err != nil {
 		return nil // exited meanwhile
 	}
 	layer, _ := s.layerUsage.get(c.ID, filepath.Join(c.DataDir, "upper"))
 	in := metricInput{sample: sample, c: c, layer: layer}
-	base := []string{c.ID, c.Config().GetMetadata().GetName(), c.ImageName}
+	md := sb.Config().GetMetadata()
+	name := c.Config().GetMetadata().GetName()
+	base := []string{c.ID, name, c.ImageName, name, md.GetName(), md.GetNamespace()}
 	cm := &runtime.ContainerMetrics{ContainerId: c.ID}
 	ts := sample.Time.UnixNano()
 	for _, m := range containerMetrics {
@@ -71,12 +73,13 @@ func (s *Server) containerMetrics(c *container.Container) *runtime.ContainerMetr
 	return cm
 }
 
-func podNetworkMetrics(podID string, pid int) []*runtime.Metric {
+func podNetworkMetrics(sb *pod.Sandbox, pid int) []*runtime.Metric {
 	ifaces, err := stats.NetDev(pid)
 	if err != nil {
 		return []*runtime.Metric{}
 	}
 	ts := time.Now().UnixNano()
+	md := sb.Config().GetMetadata()
 	out := []*runtime.Metric{}
 	for _, i := range ifaces {
 		if i.Name == "lo" {
@@ -84,7 +87,7 @@ func podNetworkMetrics(podID string, pid int) []*runtime.Metric {
 		}
 		for _, m := range podMetrics {
 			out = append(out, &runtime.Metric{Name: m.name, Timestamp: ts, MetricType: counter,
-				LabelValues: []string{podID, "POD", "", i.Name}, Value: &runtime.UInt64Value{Value: m.value(i)}})
+				LabelValues: []string{sb.ID, "POD", "", "", md.GetName(), md.GetNamespace(), i.Name}, Value: &runtime.UInt64Value{Value: m.value(i)}})
 		}
 	}
 	return out

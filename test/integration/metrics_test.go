@@ -68,7 +68,10 @@ func TestPodSandboxMetrics(t *testing.T) {
 		return byName
 	}
 	net := check(pm.Metrics)
-	if rx := net["container_network_receive_packets_total"]; rx == nil || rx.LabelValues[3] != "eth0" || rx.LabelValues[0] != podID {
+	// Labels: id, name, image, container, pod, namespace (cAdvisor's on
+	// /metrics/cadvisor), then the metric's own.
+	if rx := net["container_network_receive_packets_total"]; rx == nil || rx.LabelValues[6] != "eth0" || rx.LabelValues[0] != podID ||
+		rx.LabelValues[4] != pod.Metadata.Name || rx.LabelValues[5] != pod.Metadata.Namespace {
 		t.Fatalf("pod network metric: %v", rx)
 	}
 	if len(pm.ContainerMetrics) != 2 {
@@ -78,7 +81,8 @@ func TestPodSandboxMetrics(t *testing.T) {
 		m := check(cm.Metrics)
 		switch cm.ContainerId {
 		case burner:
-			if cpu := m["container_cpu_usage_seconds_total"]; cpu.Value.Value < 1 || cpu.MetricType != runtime.MetricType_COUNTER || cpu.LabelValues[1] != "burner" {
+			if cpu := m["container_cpu_usage_seconds_total"]; cpu.Value.Value < 1 || cpu.MetricType != runtime.MetricType_COUNTER || cpu.LabelValues[1] != "burner" ||
+				cpu.LabelValues[3] != "burner" || cpu.LabelValues[4] != pod.Metadata.Name || cpu.LabelValues[5] != "default" || cpu.LabelValues[6] != "total" {
 				t.Fatalf("busy loop past a second of CPU: %v", cpu)
 			}
 		case filler:
