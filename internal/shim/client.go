@@ -93,10 +93,9 @@ func (c *Client) Alive() bool {
 }
 
 func (c *Client) call(ctx context.Context, req *Request) (*Response, error) {
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "unix", c.Socket)
+	conn, err := c.dial(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrShimGone, err)
+		return nil, err
 	}
 	defer conn.Close()
 	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Now()) })

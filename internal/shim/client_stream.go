@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"time"
 
 	"github.com/berth-runtime/berth/internal/shim/wire"
@@ -28,10 +27,9 @@ type StreamIO struct {
 // returns the process's exit code. Cancelling ctx ends the session; the
 // shim then kills an exec'd process.
 func (c *Client) Stream(ctx context.Context, op, id string, req *StreamRequest, sio StreamIO) (int32, error) {
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "unix", c.Socket)
+	conn, err := c.dial(ctx)
 	if err != nil {
-		return -1, fmt.Errorf("%w: %v", ErrShimGone, err)
+		return -1, err
 	}
 	defer conn.Close()
 	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Now()) })

@@ -35,7 +35,9 @@ func ListenUnix(path string) (*Listener, error) {
 		unix.Close(fd)
 		return nil, &os.PathError{Op: "bind", Path: path, Err: err}
 	}
-	if err := unix.Listen(fd, 128); err != nil {
+	// The kernel caps the backlog at net.core.somaxconn (4096 here): bursts
+	// of ExecSync (probes of every container at once) must queue, not fail.
+	if err := unix.Listen(fd, 4096); err != nil {
 		unix.Close(fd)
 		return nil, os.NewSyscallError("listen", err)
 	}
