@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"strings"
@@ -60,12 +61,12 @@ func (m *Manager) Setup(ctx context.Context, p Pod, chosen func(*Attachment) err
 	}
 	res, err := m.cni.AddNetworkList(ctx, list, rt)
 	if err != nil {
-		_ = m.cni.DelNetworkList(context.WithoutCancel(ctx), list, rt)
+		_ = m.del(context.WithoutCancel(ctx), list, rt)
 		return nil, fmt.Errorf("network %q: %w", list.Name, err)
 	}
 	ips, err := resultIPs(res)
 	if err != nil {
-		_ = m.cni.DelNetworkList(context.WithoutCancel(ctx), list, rt)
+		_ = m.del(context.WithoutCancel(ctx), list, rt)
 		return nil, fmt.Errorf("network %q: %w", list.Name, err)
 	}
 	return &Attachment{ConfList: list.Bytes, IPs: ips}, nil
@@ -89,7 +90,7 @@ func (m *Manager) Teardown(ctx context.Context, p Pod, a *Attachment) error {
 	if err != nil {
 		return err
 	}
-	if err := m.cni.DelNetworkList(ctx, list, rt); err != nil {
+	if err := m.del(ctx, list, rt); err != nil {
 		return fmt.Errorf("network %q teardown: %w", list.Name, err)
 	}
 	if netnsGone {
@@ -140,6 +141,25 @@ func (m *Manager) runtimeConf(p Pod) (*libcni.RuntimeConf, error) {
 			{"K8S_POD_INFRA_CONTAINER_ID", p.ID}, {"K8S_POD_UID", p.UID},
 		},
 	}, nil
+}
+
+// del runs CNI DEL for the whole chain. libcni stops at the first plugin
+// whose DEL fails, which would leave the plugins before it in the chain
+// (the IPAM's address above all) in place; so then DEL runs again plugin
+// by plugin, last first, each on its own, and the first error is returned
+// (the kubelet retries; DEL is idempotent).
+func (m *Manager) del(ctx context.Context, list *libcni.NetworkConfigList, rt *libcni.RuntimeConf) error {
+	err := m.cni.DelNetworkList(ctx, list, rt)
+	if err == nil || len(list.Plugins) < 2 {
+		return err
+	}
+	for i := len(list.Plugins) - 1; i >= 0; i-- {
+		one := &libcni.NetworkConfigList{Name: list.Name, CNIVersion: list.CNIVersion, Plugins: list.Plugins[i : i+1]}
+		if perr := m.cni.DelNetworkList(ctx, one, rt); perr != nil {
+			slog.Warn("CNI DEL failed", "network", list.Name, "plugin", list.Plugins[i].Network.Type, "pod", rt.ContainerID, "err", perr)
+		}
+	}
+	return err
 }
 
 func protocol(p runtime.Protocol) string {
