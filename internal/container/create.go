@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -276,6 +277,9 @@ func (m *Manager) shimCreate(ctx context.Context, cr *creation) (func(), error) 
 		Bundle: cr.c.Bundle, Runtime: cr.runtime.Path, RuntimeRoot: cr.runtime.Root, LogPath: cr.c.LogPath,
 		Terminal: cr.cfg.GetTty(), Stdin: cr.cfg.GetStdin(), StdinOnce: cr.cfg.GetStdinOnce(), CgroupPath: cr.c.Cgroup,
 	})
+	if errors.Is(err, shim.ErrShimGone) {
+		return nil, errdefs.FailedPrecondition("pod sandbox %s is not ready: its berth-shim is not running (%v)", cr.pod.ID, err)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -77,7 +77,7 @@ func (m *Manager) Recover(ctx context.Context) {
 		switch {
 		case errors.Is(err, shim.ErrShimGone):
 			if c.State != StateExited {
-				m.recordExit(c.ID, lostExit(client, c.ID))
+				m.killOrphan(c, lostMessage)
 			}
 			continue
 		case errdefs.Is(err, errdefs.ErrNotFound):
@@ -95,15 +95,9 @@ func (m *Manager) Recover(ctx context.Context) {
 	}
 }
 
-// lostExit is the exit of a container whose shim is gone: what the shim
-// recorded, if it did.
-func lostExit(client *shim.Client, id string) *shim.State {
-	if rec, err := client.ReadExitFile(id); err == nil {
-		return rec
-	}
-	return &shim.State{ExitCode: 255, ExitedAt: time.Now().UTC(),
-		Message: "berth-shim is gone (killed, or the host rebooted); the container's exit was not recorded"}
-}
+// lostMessage is the exit message of a container whose shim was gone
+// when berthd started, unless the shim recorded the exit first.
+const lostMessage = "berth-shim is gone (killed, or the host rebooted); the container's exit was not recorded and its processes were killed"
 
 // SweepRuntimeState deletes OCI runtime state of IDs berth does not know
 // (known: containers and pod infra processes), left by a crash between

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"time"
 
 	"github.com/berth-runtime/berth/internal/shim"
 )
@@ -25,8 +24,14 @@ func (m *Manager) watch(id string) {
 	case err == nil:
 		m.recordExit(id, st)
 	case errors.Is(err, shim.ErrShimGone):
-		// The shim died: the container cannot be running any more.
-		m.recordExit(id, &shim.State{ExitCode: 255, ExitedAt: time.Now().UTC(), Message: "berth-shim exited: " + err.Error()})
+		// The shim died; the container's processes may still run without
+		// it. (The pod manager notices the death too and turns the pod
+		// not ready.)
+		unlock := m.locks.Lock(id)
+		if c, err := m.Get(id); err == nil && c.State != StateExited {
+			m.killOrphan(c, "berth-shim, the pod's monitor, died; the container's processes were killed")
+		}
+		unlock()
 	default:
 		slog.Warn("wait for container", "id", id, "err", err)
 	}

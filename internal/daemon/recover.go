@@ -27,6 +27,7 @@ func recoverRuntime(stateDir string, pods *pod.Manager, containers *container.Ma
 	pods.MarkLost(ctx, rebooted)
 	containers.Recover(ctx)
 	pods.FinishInterrupted(ctx)
+	pods.WatchShims()
 	containers.SweepRuntimeState(func(id string) bool { _, err := pods.Get(id); return err == nil })
 	recordBoot(stateDir)
 	slog.Debug("runtime recovered", "took", time.Since(start), "rebooted", rebooted)

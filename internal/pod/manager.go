@@ -23,6 +23,9 @@ import (
 type Containers interface {
 	StopAll(ctx context.Context, podID string) error
 	RemoveAll(ctx context.Context, podID string) error
+	// ShimDied kills and records exited the pod's containers after its
+	// shim died.
+	ShimDied(ctx context.Context, podID, msg string)
 }
 
 // Network is what pods need of pod networking (CNI).
@@ -81,6 +84,7 @@ type Manager struct {
 	opts       Options
 	db         *store.DB
 	containers Containers
+	shims      *shimWatch
 
 	mu    sync.RWMutex
 	pods  map[string]*Sandbox
@@ -99,7 +103,13 @@ func NewManager(o Options) (*Manager, error) {
 		m.pods[s.ID] = s
 		m.names[NameKey(s.Config().GetMetadata())] = s.ID
 	})
-	return m, err
+	if err != nil {
+		return nil, err
+	}
+	if m.shims, err = newShimWatch(m.shimDied); err != nil {
+		return nil, fmt.Errorf("watch shims: %w", err)
+	}
+	return m, nil
 }
 
 // InjectFailure makes Run fail right after the named step. Tests use it

@@ -155,6 +155,19 @@ func (m *Manager) FinishInterrupted(ctx context.Context) {
 	}
 }
 
+// WatchShims watches the shim of every ready pod; a pod whose shim died
+// while berthd was down is handled now, before anything is served.
+func (m *Manager) WatchShims() {
+	for _, s := range m.List() {
+		if s.State != StateReady {
+			continue
+		}
+		if !m.addShimWatch(s) {
+			m.shimDied(s.ID)
+		}
+	}
+}
+
 func logIf(what, id string, err error) {
 	if err != nil {
 		slog.Warn("pod recovery", "part", what, "id", id, "err", err)

@@ -87,6 +87,7 @@ func (m *Manager) Run(ctx context.Context, cfg *runtime.PodSandboxConfig, handle
 		crashpoint.Reached("pod:" + step.name)
 	}
 	done = true
+	m.watchShim(s)
 	return s.clone(), nil
 }
 

@@ -87,6 +87,7 @@ func (m *Manager) Remove(ctx context.Context, id string) error {
 		}
 	}
 	crashpoint.Reached("pod-remove:containers")
+	m.shims.forget(s.ID)
 	stopShim(m.Shim(s))
 	if s.OwnsCgroup {
 		if err := removeCgroup(s.Cgroup); err != nil {

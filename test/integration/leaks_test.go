@@ -39,6 +39,9 @@ func (b *berthd) assertNoLeaks() {
 	for _, p := range processesMentioning(b.dir) {
 		b.t.Errorf("leaked process: %s", p)
 	}
+	for _, p := range processesInPods(b.podIDs) {
+		b.t.Errorf("leaked process in a pod's cgroup: %s", p)
+	}
 	for _, c := range berthCgroups() {
 		b.t.Errorf("leaked cgroup: %s", c)
 	}
@@ -104,6 +107,33 @@ func processesMentioning(s string) []string {
 		cl := strings.ReplaceAll(string(cmdline), "\x00", " ")
 		if strings.Contains(cl, s) && !strings.Contains(cl, "berthd ") {
 			out = append(out, e.Name()+": "+cl)
+		}
+	}
+	return out
+}
+
+// processesInPods lists processes whose cgroup names one of the pods (a
+// container process that outlived its pod, say after its shim died).
+func processesInPods(podIDs []string) []string {
+	if len(podIDs) == 0 {
+		return nil
+	}
+	entries, _ := os.ReadDir("/proc")
+	var out []string
+	for _, e := range entries {
+		if e.Name()[0] < '0' || e.Name()[0] > '9' {
+			continue
+		}
+		cg, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cgroup"))
+		if err != nil {
+			continue
+		}
+		for _, id := range podIDs {
+			if strings.Contains(string(cg), id) {
+				cmdline, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+				out = append(out, e.Name()+": "+strings.ReplaceAll(string(cmdline), "\x00", " "))
+				break
+			}
 		}
 	}
 	return out
