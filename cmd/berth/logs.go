@@ -85,6 +85,10 @@ func (c *client) printLogs(id string, o *logsOptions, stdout, stderr io.Writer) 
 		if o.timestamps {
 			fmt.Fprintf(w, "%s ", m.Time.Format(time.RFC3339Nano))
 		}
+		if m.Partial { // the container wrote no newline: neither does berth
+			w.Write(m.Text)
+			return
+		}
 		w.Write(append(m.Text, '\n'))
 	}
 	msgs, err := crilog.ReadAll(st.LogPath)

@@ -40,7 +40,18 @@ type creation struct {
 // Create makes a container in a ready pod, from an image already pulled.
 // Each step registers its undo; a failure undoes every earlier step.
 func (m *Manager) Create(ctx context.Context, podID string, cfg *runtime.ContainerConfig) (_ *Container, err error) {
-	cr, err := m.prepare(podID, cfg)
+	if podID == "" {
+		return nil, errdefs.InvalidArgument("pod_sandbox_id: is required")
+	}
+	if err := validate.Container(cfg); err != nil {
+		return nil, err
+	}
+	p, release, err := m.opts.Pods.Hold(podID)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	cr, err := m.prepare(p, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -92,21 +103,8 @@ func (m *Manager) Create(ctx context.Context, podID string, cfg *runtime.Contain
 	return cr.c.clone(), nil
 }
 
-// prepare validates the request and resolves its pod and image.
-func (m *Manager) prepare(podID string, cfg *runtime.ContainerConfig) (*creation, error) {
-	if podID == "" {
-		return nil, errdefs.InvalidArgument("pod_sandbox_id: is required")
-	}
-	if err := validate.Container(cfg); err != nil {
-		return nil, err
-	}
-	p, err := m.opts.Pods.Get(podID)
-	if err != nil {
-		return nil, err
-	}
-	if p.State != pod.StateReady {
-		return nil, errdefs.FailedPrecondition("pod sandbox %s is not ready", p.ID)
-	}
+// prepare resolves the image of a validated request in a held pod.
+func (m *Manager) prepare(p *pod.Sandbox, cfg *runtime.ContainerConfig) (*creation, error) {
 	img, err := m.opts.Images.Get(cfg.GetImage().GetImage())
 	if err != nil {
 		return nil, err

@@ -27,6 +27,13 @@ func (m *Manager) Start(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
+	// The pod's hold before the container's lock: a pod stop takes them
+	// in that order too.
+	_, release, err := m.opts.Pods.Hold(c.PodID)
+	if err != nil {
+		return err
+	}
+	defer release()
 	unlock := m.locks.Lock(c.ID)
 	defer unlock()
 	if c, err = m.Get(c.ID); err != nil {
@@ -164,7 +171,6 @@ func (m *Manager) remove(ctx context.Context, c *Container) error {
 		}
 	}
 	m.mu.Unlock()
-	m.locks.Forget(c.ID)
 	m.opts.Images.Release(c.Layers)
 	m.publish(EventDeleted, c)
 	return nil

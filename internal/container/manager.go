@@ -21,6 +21,8 @@ import (
 type Pods interface {
 	Get(id string) (*pod.Sandbox, error)
 	Shim(s *pod.Sandbox) *shim.Client
+	// Hold keeps a ready pod from being stopped until release.
+	Hold(id string) (s *pod.Sandbox, release func(), err error)
 }
 
 // Pods is satisfied by *pod.Manager; the assertion keeps the two in step.

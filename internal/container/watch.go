@@ -27,11 +27,10 @@ func (m *Manager) watch(id string) {
 		// The shim died; the container's processes may still run without
 		// it. (The pod manager notices the death too and turns the pod
 		// not ready.)
-		unlock := m.locks.Lock(id)
+		// No container lock: a stop holding it waits for this very exit.
 		if c, err := m.Get(id); err == nil && c.State != StateExited {
 			m.killOrphan(c, "berth-shim, the pod's monitor, died; the container's processes were killed")
 		}
-		unlock()
 	default:
 		slog.Warn("wait for container", "id", id, "err", err)
 	}

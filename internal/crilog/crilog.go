@@ -19,6 +19,9 @@ type Message struct {
 	Time   time.Time
 	Stream string // "stdout" or "stderr"
 	Text   []byte // without the trailing newline
+	// Partial: the log ends (so far) without a newline after Text, as
+	// when the container's last output had none.
+	Partial bool
 }
 
 // ParseLine splits one CRI log line.
@@ -82,7 +85,22 @@ func (r *Reader) Next() (*Message, error) {
 	}
 }
 
-// ReadAll returns every whole message of path.
+// Rest returns what is left of unfinished lines at the end of what was
+// read, as Partial messages, and forgets it.
+func (r *Reader) Rest() []*Message {
+	var out []*Message
+	for _, stream := range []string{"stdout", "stderr"} {
+		if m := r.pending[stream]; m != nil {
+			m.Partial = true
+			out = append(out, m)
+			delete(r.pending, stream)
+		}
+	}
+	return out
+}
+
+// ReadAll returns every message of path, a last unfinished line as a
+// Partial message.
 func ReadAll(path string) ([]*Message, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -94,7 +112,7 @@ func ReadAll(path string) ([]*Message, error) {
 	for {
 		m, err := r.Next()
 		if errors.Is(err, io.EOF) {
-			return out, nil
+			return append(out, r.Rest()...), nil
 		}
 		if err != nil {
 			return out, err
@@ -136,6 +154,9 @@ func Follow(path string, offset int64, emit func(*Message), stop func() bool) er
 		if stop() {
 			// One last read: the writer may have finished just now.
 			for m, err := r.Next(); err == nil; m, err = r.Next() {
+				emit(m)
+			}
+			for _, m := range r.Rest() {
 				emit(m)
 			}
 			return nil

@@ -54,3 +54,13 @@ func TestFollowAcrossRotation(t *testing.T) {
 		t.Fatalf("followed %v", got)
 	}
 }
+
+func TestReadAllKeepsALastLineWithoutNewline(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "log")
+	os.WriteFile(path, []byte("2024-01-01T00:00:00Z stdout F one\n2024-01-01T00:00:01Z stdout P tw\n2024-01-01T00:00:02Z stdout P o\n"), 0o600)
+	msgs, err := ReadAll(path)
+	if err != nil || len(msgs) != 2 || string(msgs[0].Text) != "one" || msgs[0].Partial ||
+		string(msgs[1].Text) != "two" || !msgs[1].Partial {
+		t.Fatalf("%v %+v", err, msgs)
+	}
+}

@@ -3,32 +3,67 @@ package keylock
 
 import "sync"
 
-// Map holds one mutex per key. Keys are few (pods and containers on a
-// node) and their mutexes are dropped by Forget.
+// entry is one key's lock and how many hold it or wait for it.
+type entry struct {
+	mu   sync.RWMutex
+	refs int
+}
+
+// Map holds one lock per key while anyone holds or waits for it, and
+// drops it when the last one unlocks: a key never has two locks, and the
+// map holds only keys in use.
 type Map struct {
-	mu    sync.Mutex
-	locks map[string]*sync.Mutex
+	mu      sync.Mutex
+	entries map[string]*entry
 }
 
-// Lock locks key and returns its unlock.
-func (k *Map) Lock(key string) func() {
+func (k *Map) acquire(key string) *entry {
 	k.mu.Lock()
-	if k.locks == nil {
-		k.locks = map[string]*sync.Mutex{}
+	defer k.mu.Unlock()
+	if k.entries == nil {
+		k.entries = map[string]*entry{}
 	}
-	l, ok := k.locks[key]
+	e, ok := k.entries[key]
 	if !ok {
-		l = &sync.Mutex{}
-		k.locks[key] = l
+		e = &entry{}
+		k.entries[key] = e
 	}
-	k.mu.Unlock()
-	l.Lock()
-	return l.Unlock
+	e.refs++
+	return e
 }
 
-// Forget drops key's mutex once the object is gone.
-func (k *Map) Forget(key string) {
+func (k *Map) release(key string, e *entry) {
 	k.mu.Lock()
-	delete(k.locks, key)
-	k.mu.Unlock()
+	defer k.mu.Unlock()
+	if e.refs--; e.refs == 0 {
+		delete(k.entries, key)
+	}
+}
+
+// Lock locks key exclusively and returns its unlock.
+func (k *Map) Lock(key string) func() {
+	e := k.acquire(key)
+	e.mu.Lock()
+	return func() {
+		e.mu.Unlock()
+		k.release(key, e)
+	}
+}
+
+// RLock locks key shared with other RLock holders (exclusive of Lock) and
+// returns its unlock. A Lock that waits keeps new RLocks waiting too.
+func (k *Map) RLock(key string) func() {
+	e := k.acquire(key)
+	e.mu.RLock()
+	return func() {
+		e.mu.RUnlock()
+		k.release(key, e)
+	}
+}
+
+// Len is the number of keys in use (for tests).
+func (k *Map) Len() int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return len(k.entries)
 }

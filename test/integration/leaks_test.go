@@ -125,8 +125,8 @@ func processesInPods(podIDs []string) []string {
 			continue
 		}
 		cg, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cgroup"))
-		if err != nil {
-			continue
+		if err != nil || zombie(e.Name()) {
+			continue // a zombie holds nothing but its pid until PID 1 reaps it
 		}
 		for _, id := range podIDs {
 			if strings.Contains(string(cg), id) {
@@ -137,6 +137,15 @@ func processesInPods(podIDs []string) []string {
 		}
 	}
 	return out
+}
+
+func zombie(pid string) bool {
+	stat, err := os.ReadFile(filepath.Join("/proc", pid, "stat"))
+	if err != nil {
+		return true
+	}
+	i := strings.LastIndexByte(string(stat), ')')
+	return i < 0 || i+2 >= len(stat) || stat[i+2] == 'Z' || stat[i+2] == 'X'
 }
 
 // berthCgroups lists pod cgroups berth made (/berth/<pod>) that remain.
