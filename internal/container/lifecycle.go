@@ -165,6 +165,7 @@ func (m *Manager) remove(ctx context.Context, c *Container) error {
 	}
 	delete(m.containers, c.ID)
 	delete(m.exited, c.ID)
+	delete(m.logLoss, c.ID)
 	for k, v := range m.names {
 		if v == c.ID {
 			delete(m.names, k)

@@ -65,6 +65,7 @@ type Manager struct {
 	names      map[string]string // NameKey -> ID
 	exited     map[string]chan struct{}
 	starting   map[string]chan struct{} // closed when a Start is done: exits wait for it
+	logLoss    map[string]uint64        // log lines lost, as last reported (warned once per increase)
 	locks      keylock.Map
 	events     eventHub
 
@@ -74,7 +75,7 @@ type Manager struct {
 
 // NewManager loads the recorded containers.
 func NewManager(o Options) (*Manager, error) {
-	m := &Manager{opts: o, db: o.DB, containers: map[string]*Container{}, names: map[string]string{}, exited: map[string]chan struct{}{}}
+	m := &Manager{opts: o, db: o.DB, containers: map[string]*Container{}, names: map[string]string{}, exited: map[string]chan struct{}{}, logLoss: map[string]uint64{}}
 	err := store.LoadAll(o.DB, store.Containers, func(_ string, c *Container) {
 		c.Config() // decoded once here: the copies List hands out share it
 		m.containers[c.ID] = c

@@ -39,6 +39,9 @@ func (m *Manager) watch(id string) {
 // recordExit marks the container exited with what the shim saw.
 func (m *Manager) recordExit(id string, st *shim.State) {
 	m.waitStart(id)
+	if st.LogLost != nil {
+		m.noteLogLoss(id, *st.LogLost)
+	}
 	changed := false
 	err := m.update(id, func(c *Container) {
 		if c.State == StateExited {

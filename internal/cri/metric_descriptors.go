@@ -6,6 +6,7 @@ import (
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
 
 	"github.com/berth-runtime/berth/internal/container"
+	"github.com/berth-runtime/berth/internal/shim/wire"
 	"github.com/berth-runtime/berth/internal/stats"
 )
 
@@ -29,9 +30,10 @@ type containerMetric struct {
 }
 
 type metricInput struct {
-	sample *stats.Sample
-	c      *container.Container
-	layer  uint64 // writable layer bytes
+	sample  *stats.Sample
+	c       *container.Container
+	layer   uint64 // writable layer bytes
+	logLoss wire.LogLoss
 }
 
 type labeledValue struct {
@@ -116,6 +118,11 @@ var containerMetrics = []containerMetric{
 	// disk
 	{"container_fs_usage_bytes", "Number of bytes that are consumed by the container on this filesystem.", gauge, nil,
 		func(in metricInput) []labeledValue { return one(in.layer) }},
+	// berth's own: what the container's log could not keep (a full disk)
+	{"berth_container_log_lines_lost_total", "Log lines of the container that could not be written (berth-shim counts them).", counter, nil,
+		func(in metricInput) []labeledValue { return one(in.logLoss.Lines) }},
+	{"berth_container_log_bytes_lost_total", "Bytes of log lines of the container that could not be written.", counter, nil,
+		func(in metricInput) []labeledValue { return one(in.logLoss.Bytes) }},
 }
 
 func nonNegative(v int64) uint64 {

@@ -58,7 +58,7 @@ func (s *Server) containerMetrics(sb *pod.Sandbox, c *container.Container) *runt
 		return nil // exited meanwhile
 	}
 	layer, _ := s.layerUsage.get(c.ID, filepath.Join(c.DataDir, "upper"))
-	in := metricInput{sample: sample, c: c, layer: layer}
+	in := metricInput{sample: sample, c: c, layer: layer, logLoss: s.containers.LogLoss(c)}
 	md := sb.Config().GetMetadata()
 	name := c.Config().GetMetadata().GetName()
 	base := []string{c.ID, name, c.ImageName, name, md.GetName(), md.GetNamespace()}

@@ -30,6 +30,9 @@ type Options struct {
 	// Bridge and Subnet describe berth's default network.
 	Bridge string
 	Subnet string
+	// ClaimDir holds host-wide claims on default-network bridges and
+	// subnets (DefaultClaimDir when empty).
+	ClaimDir string
 }
 
 // Manager sets pods' networks up and tears them down.
@@ -46,6 +49,7 @@ type Manager struct {
 	// masquerade installs the default network's masquerade rule (a hook
 	// so that unit tests leave the host's iptables alone).
 	masquerade func() error
+	claim      *claim
 }
 
 // New prepares networking. No network needs to exist yet: Ready says so.
@@ -55,6 +59,16 @@ func New(o Options) (*Manager, error) {
 		return nil, err
 	}
 	m := &Manager{opts: o, cni: libcni.NewCNIConfigWithCacheDir(o.BinDirs, cache, nil)}
+	if o.DefaultNetwork {
+		dir := o.ClaimDir
+		if dir == "" {
+			dir = DefaultClaimDir
+		}
+		var err error
+		if m.claim, err = claimDefaultNetwork(dir, o.Bridge, o.Subnet, ownerString(o.StateDir)); err != nil {
+			return nil, err
+		}
+	}
 	m.masquerade = m.ensureMasquerade
 	m.reload()
 	return m, nil

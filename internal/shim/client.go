@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/berth-runtime/berth/internal/errdefs"
+	"github.com/berth-runtime/berth/internal/shim/wire"
 )
 
 // Client talks to one berth-shim. Each call uses its own connection, so
@@ -221,4 +222,14 @@ func (c *Client) ReadExitFile(id string) (*State, error) {
 	}
 	var st State
 	return &st, json.Unmarshal(data, &st)
+}
+
+// ReadLogLoss reads what the container's log could not keep so far (none:
+// zero).
+func (c *Client) ReadLogLoss(id string) wire.LogLoss {
+	var loss wire.LogLoss
+	if data, err := os.ReadFile(filepath.Join(c.Dir, wire.LogLossFileName(id))); err == nil {
+		_ = json.Unmarshal(data, &loss)
+	}
+	return loss
 }

@@ -59,8 +59,15 @@ func (c *container) broadcast(stream string, data []byte) {
 
 func (c *container) snapshot() wire.State {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.state
+	st := c.state
+	log := c.log
+	c.mu.Unlock()
+	if log != nil {
+		if lines, bytes := log.lossTotals(); lines > 0 {
+			st.LogLost = &wire.LogLoss{Lines: lines, Bytes: bytes}
+		}
+	}
+	return st
 }
 
 // stdio is what the container's process gets as fds 0-2, and our ends.
@@ -129,6 +136,12 @@ func (s *Server) createContainer(c *container) error {
 		return fmt.Errorf("open log %s: %w", c.req.LogPath, err)
 	}
 	c.log = log
+	lossFile := filepath.Join(s.dir, wire.LogLossFileName(c.id))
+	log.onLoss = func(lines, bytes uint64) {
+		if err := writeFileSync(lossFile, wire.LogLoss{Lines: lines, Bytes: bytes}); err != nil {
+			s.logf("record log loss of %s: %v", c.id, err)
+		}
+	}
 	io, err := s.newStdio(c.req)
 	if err != nil {
 		log.close()
@@ -272,6 +285,9 @@ func (s *Server) monitor(c *container, wait <-chan syscall.WaitStatus, copiers *
 	c.state.ExitedAt = exitedAt
 	c.state.OOMKilled = oom
 	st := c.state
+	if lines, bytes := c.log.lossTotals(); lines > 0 {
+		st.LogLost = &wire.LogLoss{Lines: lines, Bytes: bytes}
+	}
 	if c.stdin != nil {
 		c.stdin.Close()
 		c.stdin = nil
@@ -349,6 +365,7 @@ func (s *Server) delete(c *container) *wire.Response {
 	}
 	c.log.close()
 	os.Remove(s.exitFile(c.id))
+	os.Remove(filepath.Join(s.dir, wire.LogLossFileName(c.id)))
 	s.mu.Lock()
 	delete(s.containers, c.id)
 	s.maybeExitLocked()

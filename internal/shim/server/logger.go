@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"sync"
@@ -22,6 +23,22 @@ type criLog struct {
 	path string
 	file *os.File
 	buf  []byte
+	loss logLoss
+	// onLoss is told the totals whenever they change (at most once a
+	// second while writes fail, and when writing works again).
+	onLoss func(lines, bytes uint64)
+}
+
+// logLoss counts what could not be written (a full disk, say), so that
+// nothing is lost without a trace: the next line that can be written is
+// preceded by one saying how much was lost and when.
+type logLoss struct {
+	lines, bytes           uint64 // this episode
+	totalLines, totalBytes uint64
+	first, last            time.Time
+	lastReport             time.Time
+	err                    error
+	torn                   bool // a line was cut mid-write: end it first
 }
 
 func openCRILog(path string) (*criLog, error) {
@@ -66,8 +83,13 @@ func (l *criLog) writeLine(stream string, partial bool, text []byte) {
 	if l.file == nil {
 		return
 	}
+	now := time.Now().UTC()
+	if l.loss.lines > 0 && !l.writeLossNotice(now) {
+		l.lost(now, len(text), l.loss.err)
+		return
+	}
 	b := l.buf[:0]
-	b = time.Now().UTC().AppendFormat(b, time.RFC3339Nano)
+	b = now.AppendFormat(b, time.RFC3339Nano)
 	b = append(b, ' ')
 	b = append(b, stream...)
 	if partial {
@@ -77,8 +99,61 @@ func (l *criLog) writeLine(stream string, partial bool, text []byte) {
 	}
 	b = append(b, text...)
 	b = append(b, '\n')
-	l.file.Write(b)
 	l.buf = b
+	if n, err := l.file.Write(b); err != nil {
+		l.loss.torn = l.loss.torn || n > 0
+		l.lost(now, len(text), err)
+	}
+}
+
+// lost counts one line that could not be written.
+func (l *criLog) lost(now time.Time, n int, err error) {
+	if l.loss.lines == 0 {
+		l.loss.first = now
+		fmt.Fprintf(os.Stderr, "berth-shim: %s: cannot write the container log (%v); counting the lines lost\n", l.path, err)
+	}
+	l.loss.lines++
+	l.loss.bytes += uint64(n)
+	l.loss.totalLines++
+	l.loss.totalBytes += uint64(n)
+	l.loss.last, l.loss.err = now, err
+	if now.Sub(l.loss.lastReport) >= time.Second {
+		l.loss.lastReport = now
+		l.reportLoss()
+	}
+}
+
+// writeLossNotice writes the line that says what was lost, once writing
+// works again; it reports whether it could.
+func (l *criLog) writeLossNotice(now time.Time) bool {
+	var b []byte
+	if l.loss.torn {
+		b = append(b, '\n') // end the line a failed write cut
+	}
+	b = now.AppendFormat(b, time.RFC3339Nano)
+	b = fmt.Appendf(b, " stderr F [berth] %d log lines (%d bytes) could not be written between %s and %s: %v\n",
+		l.loss.lines, l.loss.bytes, l.loss.first.Format(time.RFC3339Nano), l.loss.last.Format(time.RFC3339Nano), l.loss.err)
+	if _, err := l.file.Write(b); err != nil {
+		return false
+	}
+	fmt.Fprintf(os.Stderr, "berth-shim: %s: writing again; %d lines (%d bytes) were lost between %s and %s\n",
+		l.path, l.loss.lines, l.loss.bytes, l.loss.first.Format(time.RFC3339Nano), l.loss.last.Format(time.RFC3339Nano))
+	l.loss.lines, l.loss.bytes, l.loss.torn = 0, 0, false
+	l.reportLoss()
+	return true
+}
+
+func (l *criLog) reportLoss() {
+	if l.onLoss != nil {
+		l.onLoss(l.loss.totalLines, l.loss.totalBytes)
+	}
+}
+
+// lossTotals are the lines and bytes lost since the log was opened.
+func (l *criLog) lossTotals() (lines, bytes uint64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.loss.totalLines, l.loss.totalBytes
 }
 
 // copyStream reads r to its end, giving each chunk to tee (attached

@@ -91,3 +91,41 @@ func TestLineSplitterAcrossChunks(t *testing.T) {
 		t.Fatalf("got %q, want %q", strings.Join(got, "|"), want)
 	}
 }
+
+// On a full disk (here /dev/full: every write is ENOSPC) nothing blocks and
+// nothing is lost without a trace: each line is counted, and the first line
+// written once writing works again says how many lines and bytes were lost.
+func TestLogCountsWhatAFullDiskLoses(t *testing.T) {
+	full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+	if err != nil {
+		t.Skip("no /dev/full")
+	}
+	l := &criLog{path: "/dev/full", file: full}
+	var reported []uint64
+	l.onLoss = func(lines, _ uint64) { reported = append(reported, lines) }
+	for i := 0; i < 3; i++ {
+		l.writeLine("stdout", false, []byte("lost"))
+	}
+	if lines, bytes := l.lossTotals(); lines != 3 || bytes != 12 {
+		t.Fatalf("lost %d lines %d bytes, want 3 and 12", lines, bytes)
+	}
+	path := filepath.Join(t.TempDir(), "log")
+	f, _ := os.Create(path)
+	l.mu.Lock()
+	l.file = f // space again
+	l.mu.Unlock()
+	l.writeLine("stdout", false, []byte("after"))
+	l.close()
+	data, _ := os.ReadFile(path)
+	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], " stderr F [berth] 3 log lines (12 bytes) could not be written between ") ||
+		!strings.Contains(lines[0], "no space left on device") || !strings.HasSuffix(lines[1], " stdout F after") {
+		t.Fatalf("log after the disk had room again:\n%s", data)
+	}
+	if len(reported) == 0 || reported[len(reported)-1] != 3 {
+		t.Fatalf("reported %v", reported)
+	}
+	if lines, _ := l.lossTotals(); lines != 3 {
+		t.Fatalf("totals reset: %d", lines)
+	}
+}

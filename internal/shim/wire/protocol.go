@@ -94,6 +94,14 @@ type State struct {
 	OOMKilled bool      `json:"oomKilled,omitempty"`
 	// Message explains an abnormal exit (e.g. the runtime failed to start it).
 	Message string `json:"message,omitempty"`
+	// LogLost counts log lines and bytes that could not be written.
+	LogLost *LogLoss `json:"logLost,omitempty"`
+}
+
+// LogLoss is what a container's log could not keep (a full disk).
+type LogLoss struct {
+	Lines uint64 `json:"lines"`
+	Bytes uint64 `json:"bytes"`
 }
 
 // ExecResult is the outcome of an ExecRequest.
@@ -109,6 +117,10 @@ const (
 	PidName = "shim.pid"
 	LogName = "shim.log"
 )
+
+// LogLossFileName is where the shim keeps a container's LogLoss (JSON),
+// updated at most once a second while writes fail, for berthd's metrics.
+func LogLossFileName(id string) string { return id + ".loglost" }
 
 // ExitFileName is where the shim records a container's exit (JSON State),
 // durably, for a berthd that was down when it happened.
