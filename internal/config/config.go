@@ -74,8 +74,9 @@ type Streaming struct {
 
 // Image configures pulling and storing images.
 type Image struct {
-	MaxConcurrentDownloads int    `toml:"max_concurrent_downloads"`
-	AuthFile               string `toml:"auth_file"`
+	MaxConcurrentDownloads int      `toml:"max_concurrent_downloads"`
+	PullProgressTimeout    Duration `toml:"pull_progress_timeout"`
+	AuthFile               string   `toml:"auth_file"`
 }
 
 // Registry configures how registries are reached.

@@ -29,6 +29,9 @@ func (c *Config) Validate() error {
 	if c.ShutdownTimeout.Duration <= 0 {
 		bad("shutdown_timeout", "must be positive, got %s", c.ShutdownTimeout)
 	}
+	if c.Image.PullProgressTimeout.Duration < 0 {
+		bad("image.pull_progress_timeout", "must not be negative, got %s", c.Image.PullProgressTimeout)
+	}
 	if n := c.Image.MaxConcurrentDownloads; n < 1 || n > 64 {
 		bad("image.max_concurrent_downloads", "must be between 1 and 64, got %d", n)
 	}

@@ -53,7 +53,7 @@ func New(cfg *config.Config) (_ *Daemon, err error) {
 	images, err := image.NewService(image.Options{
 		Dir:        filepath.Join(cfg.Root, "images"),
 		DB:         d.db,
-		Registries: image.NewRegistries(cfg.Registry.Hosts, cfg.Image.AuthFile),
+		Registries: image.NewRegistries(cfg.Registry.Hosts, cfg.Image.AuthFile, cfg.Image.PullProgressTimeout.Duration),
 		Jobs:       cfg.Image.MaxConcurrentDownloads,
 	})
 	if err != nil {

@@ -61,8 +61,19 @@ func classed(class error, format string, args ...any) error {
 	return &classedError{class: class, msg: fmt.Sprintf(format, args...)}
 }
 
-// Is reports whether err belongs to class. Context errors are classed too.
+// Is reports whether err belongs to class.
 func Is(err, class error) bool { return errors.Is(err, class) }
+
+// Classed reports whether err already belongs to one of the classes.
+func Classed(err error) bool {
+	for _, c := range []error{ErrInvalidArgument, ErrNotFound, ErrAlreadyExists, ErrFailedPrecondition, ErrUnavailable,
+		ErrUnauthenticated, ErrPermissionDenied, ErrResourceExhausted, ErrNotImplemented, ErrDataLoss, ErrDeadlineExceeded} {
+		if errors.Is(err, c) {
+			return true
+		}
+	}
+	return false
+}
 
 // IsContextError reports whether err came from a cancelled or expired context.
 func IsContextError(err error) bool {

@@ -22,7 +22,11 @@ var (
 // unpackLayer streams a layer blob into the content store and, in the same
 // pass, decompresses and unpacks it into the layer store. The layer and the
 // blob become visible only if both digests match.
-func (s *Service) unpackLayer(blob io.Reader, l Layer) (err error) {
+func (s *Service) unpackLayer(blob io.Reader, l Layer) error {
+	return classifyUnpack(s.storeAndUnpack(blob, l), l.Digest)
+}
+
+func (s *Service) storeAndUnpack(blob io.Reader, l Layer) (err error) {
 	w, err := s.content.NewWriter(l.Digest)
 	if err != nil {
 		return err

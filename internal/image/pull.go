@@ -230,16 +230,53 @@ func (s *Service) fetchLayers(ctx context.Context, puller *remote.Puller, repo n
 	return g.Wait()
 }
 
+// layerAttempts bounds the downloads of one layer whose connection was
+// reset, cut or stalled.
+const layerAttempts = 3
+
+// fetchLayer downloads and unpacks one layer, again after a pause (250 ms,
+// then 500 ms) when the network failed it; corrupt content, a full disk or
+// an unsafe entry are not retried.
 func (s *Service) fetchLayer(ctx context.Context, puller *remote.Puller, repo name.Repository, ref string, l Layer) error {
-	remoteLayer, err := puller.Layer(ctx, repo.Digest(l.Digest.String()))
+	var err error
+	for attempt := 1; attempt <= layerAttempts; attempt++ {
+		if attempt > 1 {
+			slog.Warn("layer download failed, retrying", "ref", ref, "layer", l.Digest, "attempt", attempt, "err", err)
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(time.Duration(250<<(attempt-2)) * time.Millisecond):
+			}
+		}
+		err = s.fetchLayerOnce(ctx, puller, repo, ref, l)
+		if err == nil || ctx.Err() != nil || !errdefs.Is(err, errdefs.ErrUnavailable) {
+			return err
+		}
+	}
+	return err
+}
+
+func (s *Service) fetchLayerOnce(ctx context.Context, puller *remote.Puller, repo name.Repository, ref string, l Layer) error {
+	host := repo.RegistryStr()
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	remoteLayer, err := puller.Layer(lctx, repo.Digest(l.Digest.String()))
 	if err != nil {
-		return err
+		return classify(err, host)
 	}
 	blob, err := remoteLayer.Compressed()
 	if err != nil {
-		return err
+		return classify(err, host)
 	}
 	defer blob.Close()
-	counted := &progressReader{r: blob, hub: &s.progress, ref: ref, ev: ProgressEvent{Layer: l.Digest, Total: l.Size}}
-	return s.unpackLayer(counted, l)
+	src := &blobSource{r: blob}
+	counted := &progressReader{r: src, hub: &s.progress, ref: ref, ev: ProgressEvent{Layer: l.Digest, Total: l.Size}}
+	err = s.unpackLayer(counted, l)
+	if err == nil {
+		return nil
+	}
+	if ferr := src.failure(host, l.Digest); ferr != nil && ctx.Err() == nil {
+		return ferr // the network failed, not the content
+	}
+	return err
 }

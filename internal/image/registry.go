@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 
@@ -19,14 +20,16 @@ import (
 type Registries struct {
 	hosts    map[string]config.RegistryHost
 	authFile string
+	stall    time.Duration // see config image.pull_progress_timeout
 
 	mu         sync.Mutex
 	transports map[string]http.RoundTripper
 }
 
-// NewRegistries builds the registry access table from the configuration.
-func NewRegistries(hosts []config.RegistryHost, authFile string) *Registries {
-	r := &Registries{hosts: map[string]config.RegistryHost{}, authFile: authFile, transports: map[string]http.RoundTripper{}}
+// NewRegistries builds the registry access table from the configuration;
+// an exchange silent for stall is cut (0: never).
+func NewRegistries(hosts []config.RegistryHost, authFile string, stall time.Duration) *Registries {
+	r := &Registries{hosts: map[string]config.RegistryHost{}, authFile: authFile, stall: stall, transports: map[string]http.RoundTripper{}}
 	for _, h := range hosts {
 		r.hosts[h.Host] = h
 	}
@@ -100,6 +103,10 @@ func (r *Registries) transport(host string) (http.RoundTripper, error) {
 		}
 		t.TLSClientConfig = tc
 	}
-	r.transports[host] = t
-	return t, nil
+	var rt http.RoundTripper = t
+	if r.stall > 0 {
+		rt = &stallTransport{next: t, stall: r.stall}
+	}
+	r.transports[host] = rt
+	return rt, nil
 }

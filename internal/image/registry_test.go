@@ -14,7 +14,7 @@ func TestEndpointsMirrorsFirst(t *testing.T) {
 	r := NewRegistries([]config.RegistryHost{
 		{Host: "docker.io", Mirrors: []string{"http://127.0.0.1:5000", "https://mirror.example"}},
 		{Host: "mirror.example", PlainHTTP: true},
-	}, "")
+	}, "", 0)
 	ref, _ := ParseReference("busybox")
 	eps := r.endpoints(ref)
 	if len(eps) != 3 {
@@ -36,7 +36,7 @@ func TestEndpointsMirrorsFirst(t *testing.T) {
 }
 
 func TestMirrorsOnlyHasNoUpstream(t *testing.T) {
-	r := NewRegistries([]config.RegistryHost{{Host: "registry.k8s.io", Mirrors: []string{"http://127.0.0.1:5000"}, MirrorsOnly: true}}, "")
+	r := NewRegistries([]config.RegistryHost{{Host: "registry.k8s.io", Mirrors: []string{"http://127.0.0.1:5000"}, MirrorsOnly: true}}, "", 0)
 	ref, _ := ParseReference("registry.k8s.io/pause:3.10")
 	if eps := r.endpoints(ref); len(eps) != 1 || eps[0].host != "127.0.0.1:5000" {
 		t.Fatalf("endpoints %+v, want the mirror alone", eps)
@@ -46,7 +46,7 @@ func TestMirrorsOnlyHasNoUpstream(t *testing.T) {
 func TestAuthenticatorPrefersRequestThenFile(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "config.json")
 	os.WriteFile(file, []byte(`{"auths":{"https://index.docker.io/v1/":{"auth":"dTpw"},"quay.io":{"username":"q","password":"p"}}}`), 0o600)
-	r := NewRegistries(nil, file)
+	r := NewRegistries(nil, file, 0)
 	check := func(host string, creds *Credentials, want authn.AuthConfig) {
 		t.Helper()
 		a, err := r.authenticator(host, creds)

@@ -97,7 +97,9 @@ func (u *unpacker) entry(hdr *tar.Header, r io.Reader) error {
 	switch hdr.Typeflag {
 	case tar.TypeDir:
 		return u.dir(pfd, base, rel, hdr)
-	case tar.TypeReg, tar.TypeRegA:
+	case tar.TypeReg, tar.TypeRegA, tar.TypeGNUSparse, tar.TypeCont:
+		// archive/tar gives a sparse file's data with its holes filled in;
+		// a contiguous file is a regular file to everyone but its maker.
 		return u.file(pfd, base, hdr, r)
 	case tar.TypeSymlink:
 		return u.symlink(pfd, base, hdr)
@@ -113,8 +115,12 @@ func (u *unpacker) entry(hdr *tar.Header, r io.Reader) error {
 		return u.attrs(pfd, base, hdr)
 	case tar.TypeChar, tar.TypeBlock:
 		return nil // devices come from the runtime, never from an image
+	case tar.TypeXGlobalHeader:
+		return nil // metadata only
 	default:
-		return nil // global headers and other metadata-only entries
+		// Never skip what cannot be unpacked: the image would run with a
+		// file missing.
+		return errdefs.InvalidArgument("unsupported tar entry type %q", string(hdr.Typeflag))
 	}
 }
 

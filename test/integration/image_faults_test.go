@@ -2,11 +2,13 @@ package integration
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
@@ -133,6 +135,72 @@ func TestPullBadInput(t *testing.T) {
 		if err := call(); status.Code(err) != codes.InvalidArgument {
 			t.Errorf("%s: want InvalidArgument, got %v", name, err)
 		}
+	}
+	assertEmptyStore(t, b)
+}
+
+// TestPullFailuresHaveTheirOwnCodes (root: berthd): each way a pull can
+// fail answers with its own code and names the layer or registry: a
+// connection reset twice is retried and the pull succeeds; one that
+// stalls is cut after image.pull_progress_timeout (Unavailable); a
+// corrupt blob is DataLoss; a manifest that is not JSON is DataLoss; a
+// full disk is ResourceExhausted. Nothing is left after any failure.
+func TestPullFailuresHaveTheirOwnCodes(t *testing.T) {
+	ti := images(t)
+	proxy := startProxy(t, ti.Addr())
+	b := startBerthd(t, "[image]\npull_progress_timeout = \"1s\"\n")
+	ref := proxy.Addr + "/multilayer:latest"
+
+	proxy.SetFault(fixture.Fault{CutAfter: 100, CutFirst: 2})
+	if id, err := pull(t, b, ref, nil); err != nil || id != ti.MultiLayerID {
+		t.Fatalf("pull through a connection reset twice: %s %v", id, err)
+	}
+	retried := false
+	for _, n := range proxy.BlobGets() {
+		retried = retried || n >= 2
+	}
+	if !retried {
+		t.Fatalf("no blob was fetched again: %v", proxy.BlobGets())
+	}
+	if _, err := b.Images.RemoveImage(ctxT(t), &runtime.RemoveImageRequest{Image: &runtime.ImageSpec{Image: ref}}); err != nil {
+		t.Fatal(err)
+	}
+
+	start := time.Now()
+	proxy.SetFault(fixture.Fault{StallAfter: 100})
+	_, err := pull(t, b, ref, nil)
+	if status.Code(err) != codes.Unavailable || !strings.Contains(err.Error(), "pull_progress_timeout") || !strings.Contains(err.Error(), "sha256:") {
+		t.Fatalf("stalled pull: %v", err)
+	}
+	if took := time.Since(start); took > 30*time.Second {
+		t.Fatalf("the stalled pull took %v", took)
+	}
+	assertEmptyStore(t, b)
+
+	proxy.SetFault(fixture.Fault{Corrupt: true})
+	_, err = pull(t, b, ref, nil)
+	if status.Code(err) != codes.DataLoss || !strings.Contains(err.Error(), "sha256:") {
+		t.Fatalf("corrupt blob: %v", err)
+	}
+	assertEmptyStore(t, b)
+
+	proxy.SetFault(fixture.Fault{GarbageManifest: true})
+	_, err = pull(t, b, ref, nil)
+	if status.Code(err) != codes.DataLoss || !strings.Contains(err.Error(), proxy.Addr) {
+		t.Fatalf("garbage manifest: %v", err)
+	}
+	assertEmptyStore(t, b)
+	proxy.SetFault(fixture.Fault{})
+
+	// A full disk: the layer store on a tmpfs too small for the image.
+	layers := filepath.Join(b.Root, "images", "layers")
+	if err := unix.Mount("tmpfs", layers, "tmpfs", 0, "size=256k,mode=0700"); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Unmount(layers, unix.MNT_DETACH)
+	_, err = pull(t, b, ti.Ref("busybox:latest"), nil)
+	if status.Code(err) != codes.ResourceExhausted || !strings.Contains(err.Error(), "sha256:") {
+		t.Fatalf("pull onto a full disk: %v", err)
 	}
 	assertEmptyStore(t, b)
 }
