@@ -21,6 +21,7 @@ import (
 // berthd is one daemon under test.
 type berthd struct {
 	t      testing.TB
+	bin    string // the berthd binary
 	dir    string
 	Root   string
 	State  string
@@ -40,12 +41,19 @@ type berthd struct {
 // exited cleanly and left no temporary files.
 func startBerthd(t testing.TB, extraConfig string, env ...string) *berthd {
 	t.Helper()
+	return startBerthdBinary(t, berthdBin, extraConfig, env...)
+}
+
+// startBerthdBinary is startBerthd with another berthd binary (one built
+// with -race, say).
+func startBerthdBinary(t testing.TB, bin, extraConfig string, env ...string) *berthd {
+	t.Helper()
 	requireRoot(t)
 	dir, err := os.MkdirTemp("", "berth-it-")
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &berthd{t: t, dir: dir, Root: filepath.Join(dir, "root"), State: filepath.Join(dir, "state"),
+	b := &berthd{t: t, bin: bin, dir: dir, Root: filepath.Join(dir, "root"), State: filepath.Join(dir, "state"),
 		Socket: filepath.Join(dir, "berth.sock"), env: env}
 	cfg := filepath.Join(dir, "berth.toml")
 	if !strings.Contains(extraConfig, "[network]") {
@@ -74,7 +82,7 @@ func (b *berthd) start(cfg string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.cmd = exec.Command(berthdBin, "--config", cfg, "--root", b.Root, "--state", b.State,
+	b.cmd = exec.Command(b.bin, "--config", cfg, "--root", b.Root, "--state", b.State,
 		"--listen", b.Socket, "--log-level", "debug")
 	b.cmd.Stdout, b.cmd.Stderr = logFile, logFile
 	b.cmd.Env = append(os.Environ(), b.env...)
