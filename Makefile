@@ -6,7 +6,7 @@ LDFLAGS   := -s -w -X github.com/berth-runtime/berth/internal/cri.Version=$(VERS
 # Debian packages berth and its tests use.
 DEB_PKGS  := runc crun containernetworking-plugins busybox-static docker-registry iptables
 
-.PHONY: all build run test unit deps fuzz bench bench-pull clean
+.PHONY: all build run test unit soak deps fuzz bench bench-pull clean
 
 all: build
 
@@ -26,9 +26,16 @@ deps:
 run: deps build
 	./$(BIN)/berthd
 
-# Every test: unit tests and, as root, the integration tests.
+# Every test: the unit tests under the race detector, then everything
+# (as root, the integration tests too, with a 30 s kubelet-like load
+# against a berthd built with -race).
 test:
+	$(GO) test -race -short -count=1 ./internal/... ./cmd/...
 	$(GO) test -count=1 -timeout 25m ./...
+
+# The kubelet-like load for 5 minutes (root).
+soak:
+	BERTH_SOAK_DURATION=5m $(GO) test -count=1 -timeout 20m ./test/integration/ -run TestKubeletLikeLoad -v
 
 unit:
 	$(GO) test -count=1 -short ./internal/... ./cmd/...

@@ -199,6 +199,9 @@ func TestKubeletLikeLoad(t *testing.T) {
 	})
 	wg.Wait()
 	t.Logf("%s of kubelet-like load: %s", duration, tally)
+	for code, ex := range tally.example {
+		t.Logf("first %s: %s", code, ex)
+	}
 	for _, code := range []string{"Unknown", "Internal"} {
 		if n := tally.counts[code]; n > 0 {
 			t.Errorf("%d calls answered %s; first: %s", n, code, tally.example[code])
