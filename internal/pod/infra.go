@@ -18,17 +18,17 @@ import (
 
 // startInfra runs berth-pause as PID 1 of the pod's shared PID namespace;
 // pods without one need no infra process at all.
-func (m *Manager) startInfra(ctx context.Context, s *Sandbox) (func(), error) {
+func (m *Manager) startInfra(ctx context.Context, s *Sandbox) error {
 	if !s.SharesPID() {
-		return nil, nil
+		return nil
 	}
 	rt, ok := m.opts.Runtimes[s.Handler]
 	if !ok {
-		return nil, errdefs.FailedPrecondition("runtime handler %q is not configured", s.Handler)
+		return errdefs.FailedPrecondition("runtime handler %q is not configured", s.Handler)
 	}
 	bundle := filepath.Join(s.Dir, "infra")
 	if err := os.MkdirAll(filepath.Join(bundle, "rootfs"), 0o711); err != nil {
-		return nil, err
+		return err
 	}
 	spec := ocispec.InfraSpec(filepath.Join(bundle, "rootfs"), m.opts.PauseBinary, strings.TrimSuffix(s.Cgroup, "/")+"/pause",
 		ocispec.Pod{NetNS: s.NetNS, IPCNS: s.IPCNS, UTSNS: s.UTSNS}, m.opts.MinOOMScoreAdj)
@@ -36,7 +36,7 @@ func (m *Manager) startInfra(ctx context.Context, s *Sandbox) (func(), error) {
 	if m.opts.PauseImage != "" && m.opts.InfraImage != nil {
 		args, undo, err := m.opts.InfraImage(ctx, m.opts.PauseImage, bundle)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		unmountImage = undo
 		spec.Process.Args = args
@@ -48,31 +48,28 @@ func (m *Manager) startInfra(ctx context.Context, s *Sandbox) (func(), error) {
 	}
 	if err != nil {
 		unmountImage()
-		return nil, err
+		return err
 	}
 	client := m.Shim(s)
 	st, err := client.Create(ctx, s.ID, &shim.CreateRequest{Bundle: bundle, Runtime: rt.Path, RuntimeRoot: rt.Root})
 	if err != nil {
 		unmountImage()
-		return nil, fmt.Errorf("create infra process: %w", err)
-	}
-	undo := func() {
-		client.Delete(context.Background(), s.ID)
-		unmountImage()
+		return fmt.Errorf("create infra process: %w", err)
 	}
 	if err := client.Start(ctx, s.ID); err != nil {
-		undo()
-		return nil, fmt.Errorf("start infra process: %w", err)
+		client.Delete(context.WithoutCancel(ctx), s.ID)
+		unmountImage()
+		return fmt.Errorf("start infra process: %w", err)
 	}
-	s.InfraPid = st.Pid
-	return undo, nil
+	s.InfraPid = st.Pid // from here the pod's teardown ends it
+	return nil
 }
 
 // stopInfra ends the infra process; a pod without one, or one already
 // gone, is fine.
 func (m *Manager) stopInfra(ctx context.Context, s *Sandbox) error {
 	if s.InfraPid <= 0 {
-		return nil
+		return unmountInfraImage(filepath.Join(s.Dir, "infra"))
 	}
 	_, err := m.Shim(s).Delete(ctx, s.ID)
 	if errors.Is(err, shim.ErrShimGone) {

@@ -36,25 +36,11 @@ func (m *Manager) DiscardOrphans(ctx context.Context) {
 	m.discardStraySockets(ctx)
 }
 
-// discard undoes every part a pod may have; each undo is idempotent.
+// discard undoes every part a pod cut off by a crash may have, through
+// the pod's one teardown, after deleting whatever its shim still runs.
 func (m *Manager) discard(ctx context.Context, s *Sandbox) {
-	client := m.Shim(s)
-	drainShim(ctx, client)
-	stopShim(client)
-	logIf("infra rootfs", s.ID, unmountInfraImage(filepath.Join(s.Dir, "infra")))
-	logIf("shm", s.ID, unmountShm(filepath.Join(s.Dir, "shm")))
-	if s.Network != nil && m.opts.Network != nil {
-		s.NetNS = filepath.Join(s.Dir, "ns", "net")
-		logIf("network", s.ID, m.opts.Network.Teardown(ctx, s.NetworkPod(), s.Network))
-	}
-	nsDir := filepath.Join(s.Dir, "ns")
-	logIf("namespaces", s.ID, unpinNamespaces(map[string]string{
-		"net": filepath.Join(nsDir, "net"), "ipc": filepath.Join(nsDir, "ipc"), "uts": filepath.Join(nsDir, "uts")}))
-	if s.OwnsCgroup {
-		logIf("cgroup", s.ID, removeCgroup(s.Cgroup))
-	}
-	logIf("dir", s.ID, os.RemoveAll(s.Dir))
-	os.Remove(m.shimSocket(s.ID))
+	drainShim(ctx, m.Shim(s))
+	logIf("teardown", s.ID, m.teardownAll(ctx, fromJournal(s)))
 }
 
 // drainShim deletes whatever a shim still runs, so that it can shut down.

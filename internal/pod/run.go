@@ -20,9 +20,9 @@ import (
 	"github.com/berth-runtime/berth/internal/validate"
 )
 
-// Run creates and starts a pod sandbox. Every step that makes something
-// registers its undo; if a later step fails, the undos run in reverse and
-// nothing of the pod remains.
+// Run creates and starts a pod sandbox. Each step records on the sandbox
+// (and in its journal) what it made; if a later step fails, the pod's one
+// teardown undoes all of it and nothing of the pod remains.
 func (m *Manager) Run(ctx context.Context, cfg *runtime.PodSandboxConfig, handlerName string) (_ *Sandbox, err error) {
 	if err := validateConfig(cfg); err != nil {
 		return nil, err
@@ -49,34 +49,32 @@ func (m *Manager) Run(ctx context.Context, cfg *runtime.PodSandboxConfig, handle
 	if err != nil {
 		return nil, err
 	}
-	var undo undoStack
-	done := false
+	done, recorded := false, false
 	defer func() { // also on a panic: the interceptor recovers it, nothing may stay half made
 		if !done {
-			undo.run()
+			if recorded {
+				m.forget(s)
+			}
+			logIf("undo a failed run", s.ID, m.teardownAll(context.WithoutCancel(ctx), s))
 			release()
 		}
 	}()
 	steps := []struct {
 		name string
-		do   func() (func(), error)
+		do   func() error
 	}{
-		{"dir", func() (func(), error) { return m.makeDir(s) }},
-		{"namespaces", func() (func(), error) { return m.pinPodNamespaces(s) }},
-		{"network", func() (func(), error) { return m.setupNetwork(ctx, s) }},
-		{"files", func() (func(), error) { return nil, writePodFiles(s.Dir, s.Hostname, cfg, s.HostNetwork()) }},
-		{"shm", func() (func(), error) { return m.mountPodShm(s) }},
-		{"cgroup", func() (func(), error) { return m.makeCgroup(s) }},
-		{"shim", func() (func(), error) { return m.startShim(s) }},
-		{"infra", func() (func(), error) { return m.startInfra(ctx, s) }},
-		{"record", func() (func(), error) { return m.record(s) }},
+		{"dir", func() error { return m.makeDir(s) }},
+		{"namespaces", func() error { return m.pinPodNamespaces(s) }},
+		{"network", func() error { return m.setupNetwork(ctx, s) }},
+		{"files", func() error { return writePodFiles(s.Dir, s.Hostname, cfg, s.HostNetwork()) }},
+		{"shm", func() error { return m.mountPodShm(s) }},
+		{"cgroup", func() error { return m.makeCgroup(s) }},
+		{"shim", func() error { return m.startShim(s) }},
+		{"infra", func() error { return m.startInfra(ctx, s) }},
+		{"record", func() error { err := m.record(s); recorded = err == nil; return err }},
 	}
 	for _, step := range steps {
-		u, err := step.do()
-		if u != nil {
-			undo.push(u)
-		}
-		if err != nil {
+		if err := step.do(); err != nil {
 			return nil, fmt.Errorf("run pod %s (%s): %w", s.ID, step.name, err)
 		}
 		if m.failAfter != nil {
@@ -147,14 +145,14 @@ func (m *Manager) sameRun(ctx context.Context, cfg *runtime.PodSandboxConfig, ha
 	}
 }
 
-func (m *Manager) makeDir(s *Sandbox) (func(), error) {
+func (m *Manager) makeDir(s *Sandbox) error {
 	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
-		return nil, err
+		return err
 	}
-	return func() { os.RemoveAll(s.Dir) }, journal(s)
+	return journal(s)
 }
 
-func (m *Manager) pinPodNamespaces(s *Sandbox) (func(), error) {
+func (m *Manager) pinPodNamespaces(s *Sandbox) error {
 	opts := s.Config().GetLinux().GetSecurityContext().GetNamespaceOptions()
 	var kinds []nsKind
 	if opts.GetNetwork() != runtime.NamespaceMode_NODE {
@@ -165,61 +163,58 @@ func (m *Manager) pinPodNamespaces(s *Sandbox) (func(), error) {
 	}
 	paths, err := pinNamespaces(filepath.Join(s.Dir, "ns"), kinds, s.Hostname)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	s.NetNS, s.UTSNS, s.IPCNS = paths["net"], paths["uts"], paths["ipc"]
-	return func() { unpinNamespaces(paths) }, nil
+	return nil
 }
 
-func (m *Manager) setupNetwork(ctx context.Context, s *Sandbox) (func(), error) {
+func (m *Manager) setupNetwork(ctx context.Context, s *Sandbox) error {
 	if s.HostNetwork() || m.opts.Network == nil {
-		return nil, nil
+		return nil
 	}
 	a, err := m.opts.Network.Setup(ctx, s.NetworkPod(), func(chosen *network.Attachment) error {
 		s.Network = chosen
 		return journal(s)
 	})
 	if err != nil {
-		s.Network = nil
-		return nil, err
+		s.Network = nil // Setup ran DEL for what it added
+		return err
 	}
 	s.Network = a
-	return func() { m.opts.Network.Teardown(context.Background(), s.NetworkPod(), a) }, nil
+	return nil
 }
 
-func (m *Manager) mountPodShm(s *Sandbox) (func(), error) {
+func (m *Manager) mountPodShm(s *Sandbox) error {
 	if s.Config().GetLinux().GetSecurityContext().GetNamespaceOptions().GetIpc() == runtime.NamespaceMode_NODE {
-		return nil, nil // host IPC: containers use the host's /dev/shm
+		return nil // host IPC: containers use the host's /dev/shm
 	}
 	path := filepath.Join(s.Dir, "shm")
 	if err := mountShm(path, m.opts.ShmSize); err != nil {
-		return nil, err
+		return err
 	}
 	s.Shm = path
-	return func() { unmountShm(path) }, nil
+	return nil
 }
 
-func (m *Manager) makeCgroup(s *Sandbox) (func(), error) {
+func (m *Manager) makeCgroup(s *Sandbox) error {
 	if p := s.Config().GetLinux().GetCgroupParent(); p != "" {
 		s.Cgroup = p // the kubelet's pod cgroup: the kubelet owns it
-		return nil, nil
+		return nil
 	}
 	s.Cgroup, s.OwnsCgroup = "/berth/"+s.ID, true
 	if err := journal(s); err != nil {
-		return nil, err
+		return err
 	}
 	if err := createCgroup(s.Cgroup); err != nil {
-		return nil, fmt.Errorf("create cgroup %s: %w", s.Cgroup, err)
+		return fmt.Errorf("create cgroup %s: %w", s.Cgroup, err)
 	}
-	return func() { removeCgroup(s.Cgroup) }, nil
+	return nil
 }
 
-func (m *Manager) startShim(s *Sandbox) (func(), error) {
-	c, err := shim.Spawn(m.opts.ShimBinary, s.ShimDir(), m.shimSocket(s.ID))
-	if err != nil {
-		return nil, err
-	}
-	return func() { stopShim(c) }, nil
+func (m *Manager) startShim(s *Sandbox) error {
+	_, err := shim.Spawn(m.opts.ShimBinary, s.ShimDir(), m.shimSocket(s.ID))
+	return err
 }
 
 // stopShim asks the shim to exit, and kills it if it does not answer.
@@ -235,13 +230,10 @@ func stopShim(c *shim.Client) {
 	waitGone(c, pid)
 }
 
-func (m *Manager) record(s *Sandbox) (func(), error) {
+func (m *Manager) record(s *Sandbox) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if err := m.save(s); err != nil {
-		return nil, err
-	}
-	return func() { m.forget(s) }, nil
+	return m.save(s)
 }
 
 func hostname(cfg *runtime.PodSandboxConfig) string {
@@ -259,15 +251,4 @@ func newID() string {
 	var b [32]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
-}
-
-// undoStack runs undos in reverse order.
-type undoStack []func()
-
-func (u *undoStack) push(f func()) { *u = append(*u, f) }
-
-func (u undoStack) run() {
-	for i := len(u) - 1; i >= 0; i-- {
-		u[i]()
-	}
 }

@@ -32,21 +32,10 @@ func (m *Manager) Stop(ctx context.Context, id string) error {
 		}
 	}
 	crashpoint.Reached("pod-stop:containers")
-	if err := m.stopInfra(ctx, s); err != nil {
+	if err := m.releaseRuntime(ctx, s); err != nil {
 		return err
-	}
-	if err := unmountShm(s.Shm); err != nil {
-		return err
-	}
-	if s.Network != nil && m.opts.Network != nil {
-		if err := m.opts.Network.Teardown(ctx, s.NetworkPod(), s.Network); err != nil {
-			return err
-		}
 	}
 	crashpoint.Reached("pod-stop:network")
-	if err := unpinNamespaces(map[string]string{"net": s.NetNS, "ipc": s.IPCNS, "uts": s.UTSNS}); err != nil {
-		return err
-	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	cur, ok := m.pods[s.ID]
@@ -87,12 +76,8 @@ func (m *Manager) Remove(ctx context.Context, id string) error {
 		}
 	}
 	crashpoint.Reached("pod-remove:containers")
-	m.shims.forget(s.ID)
-	stopShim(m.Shim(s))
-	if s.OwnsCgroup {
-		if err := removeCgroup(s.Cgroup); err != nil {
-			return err
-		}
+	if err := m.releaseHost(s); err != nil {
+		return err
 	}
 	// The record goes before the directory: a crash in between leaves a
 	// directory without a record, which Recover discards.
@@ -104,11 +89,7 @@ func (m *Manager) Remove(ctx context.Context, id string) error {
 	m.forgetLocked(s)
 	m.mu.Unlock()
 	crashpoint.Reached("pod-remove:record")
-	if err := os.RemoveAll(s.Dir); err != nil {
-		return fmt.Errorf("remove pod dir: %w", err)
-	}
-	os.Remove(m.shimSocket(s.ID))
-	return nil
+	return m.removePodFiles(s)
 }
 
 func (m *Manager) forget(s *Sandbox) {
