@@ -3,6 +3,7 @@ package integration
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -15,7 +16,7 @@ import (
 )
 
 // TestFullLogDiskLosesNothingSilently (root): the pod's log dir is a small
-// tmpfs, nearly filled; a container writes 20000 lines. It never blocks on
+// loop-mounted ext4, nearly filled; a container writes 20000 lines. It never blocks on
 // its stdout (it finishes), every line is either in the log or counted, and
 // once there is room the log says how many were lost; so do the shim's
 // log, berthd's log and ListPodSandboxMetrics.
@@ -23,13 +24,29 @@ func TestFullLogDiskLosesNothingSilently(t *testing.T) {
 	ti := images(t)
 	b := startBerthd(t, "")
 	img := mustPull(t, b, ti.Ref("busybox:latest"))
+	// A 4 MiB ext4 image on a loop device, filled but for 48 KiB.
+	fsImage := filepath.Join(t.TempDir(), "logs.img")
+	if err := os.WriteFile(fsImage, nil, 0o600); err != nil || os.Truncate(fsImage, 4<<20) != nil {
+		t.Fatal("make the image")
+	}
+	if out, err := exec.Command("mkfs.ext4", "-q", "-F", fsImage).CombinedOutput(); err != nil {
+		t.Fatalf("mkfs.ext4 (e2fsprogs): %v %s", err, out)
+	}
 	logDir := t.TempDir()
-	if err := unix.Mount("tmpfs", logDir, "tmpfs", 0, "size=256k,mode=0700"); err != nil {
+	if out, err := exec.Command("mount", "-o", "loop", fsImage, logDir).CombinedOutput(); err != nil {
+		t.Fatalf("loop mount: %v %s", err, out)
+	}
+	t.Cleanup(func() { // after the pod is gone (its shim held the log open)
+		if exec.Command("umount", logDir).Run() != nil {
+			exec.Command("umount", "-l", logDir).Run()
+		}
+	})
+	var st unix.Statfs_t
+	if err := unix.Statfs(logDir, &st); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { unix.Unmount(logDir, unix.MNT_DETACH) })
 	filler := filepath.Join(logDir, "filler")
-	os.WriteFile(filler, make([]byte, 200<<10), 0o600)
+	os.WriteFile(filler, make([]byte, int64(st.Bavail)*st.Bsize-48<<10), 0o600)
 	pod := podConfig(t, "fulldisk")
 	pod.LogDirectory = logDir
 	podID := runPod(t, b, pod)
@@ -95,4 +112,7 @@ func TestFullLogDiskLosesNothingSilently(t *testing.T) {
 		t.Errorf("berthd's log does not say lines were lost")
 	}
 	t.Logf("%d lines kept, %d lost and counted", kept, lost)
+	if _, err := b.RT.RemovePodSandbox(ctxT(t), &runtime.RemovePodSandboxRequest{PodSandboxId: podID}); err != nil {
+		t.Fatal(err)
+	}
 }
