@@ -2,7 +2,7 @@
 GO        ?= go
 BIN       := bin
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS   := -s -w -X github.com/berth-runtime/berth/internal/cri.Version=$(VERSION)
+LDFLAGS   := -s -w -X github.com/berth-runtime/berth/internal/berthinfo.Version=$(VERSION)
 # Debian packages berth and its tests use.
 DEB_PKGS  := runc crun containernetworking-plugins busybox-static docker-registry iptables
 

@@ -11,13 +11,13 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
-	"github.com/berth-runtime/berth/internal/cri"
+	"github.com/berth-runtime/berth/internal/berthinfo"
 )
 
 // watchPullProgress subscribes to berthd's progress of pulls of ref. It
 // returns nil (no progress) for runtimes without berth's extension.
 func (c *client) watchPullProgress(ctx context.Context, ref string) <-chan *structpb.Struct {
-	stream, err := c.conn.NewStream(ctx, &grpc.StreamDesc{ServerStreams: true}, cri.PullProgressMethod)
+	stream, err := c.conn.NewStream(ctx, &grpc.StreamDesc{ServerStreams: true}, berthinfo.PullProgressMethod)
 	if err != nil {
 		return nil
 	}

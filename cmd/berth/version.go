@@ -6,7 +6,7 @@ import (
 	"github.com/spf13/cobra"
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
 
-	"github.com/berth-runtime/berth/internal/cri"
+	"github.com/berth-runtime/berth/internal/berthinfo"
 )
 
 func newVersionCommand(g *globalOptions) *cobra.Command {
@@ -15,7 +15,7 @@ func newVersionCommand(g *globalOptions) *cobra.Command {
 		Short: "Print the client's and the runtime's versions",
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			fmt.Printf("Client:\n  Version:  %s\n", cri.Version)
+			fmt.Printf("Client:\n  Version:  %s\n", berthinfo.Version)
 			c, err := g.connect()
 			if err != nil {
 				return err

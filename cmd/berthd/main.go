@@ -10,8 +10,8 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/berth-runtime/berth/internal/berthinfo"
 	"github.com/berth-runtime/berth/internal/config"
-	"github.com/berth-runtime/berth/internal/cri"
 	"github.com/berth-runtime/berth/internal/daemon"
 )
 
@@ -32,7 +32,7 @@ func run(args []string) error {
 			}
 			return fmt.Errorf("usage: berthd config default")
 		case "version":
-			fmt.Println("berthd", cri.Version)
+			fmt.Println("berthd", berthinfo.Version)
 			return nil
 		}
 	}

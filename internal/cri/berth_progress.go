@@ -8,14 +8,8 @@ import (
 	"github.com/berth-runtime/berth/internal/image"
 )
 
-// PullProgressMethod is berth's one extension beside the CRI: a stream of
-// the progress of pulls of one reference, for `berth pull`'s progress bars.
-// The request is a StringValue (the image reference); each response is a
-// Struct with the fields of image.ProgressEvent, the first one being
-// {"subscribed": true} so the client knows it can start the pull. Other
-// runtimes answer Unimplemented and the CLI shows no bars.
-const PullProgressMethod = "/berth.v1.Progress/PullProgress"
-
+// The pull progress stream (berthinfo.PullProgressMethod): responses carry
+// the fields of image.ProgressEvent.
 type progressServer interface {
 	pullProgress(ref string, stream grpc.ServerStream) error
 }

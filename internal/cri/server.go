@@ -15,15 +15,8 @@ import (
 	"github.com/berth-runtime/berth/internal/stats"
 )
 
-// Names reported by Version.
-const (
-	RuntimeName       = "berth"
-	CRIVersion        = "v1"
-	kubeletAPIVersion = "0.1.0"
-)
-
-// Version is berth's own version, set by the linker.
-var Version = "0.1.0-dev"
+// kubeletAPIVersion is the version of the CRI the kubelet is told.
+const kubeletAPIVersion = "0.1.0"
 
 // Server implements the CRI services on top of berth's domain packages.
 type Server struct {
