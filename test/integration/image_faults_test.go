@@ -1,13 +1,18 @@
 package integration
 
 import (
+	"archive/tar"
+	"bytes"
 	"context"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"golang.org/x/sys/unix"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -201,6 +206,80 @@ func TestPullFailuresHaveTheirOwnCodes(t *testing.T) {
 	_, err = pull(t, b, ti.Ref("busybox:latest"), nil)
 	if status.Code(err) != codes.ResourceExhausted || !strings.Contains(err.Error(), "sha256:") {
 		t.Fatalf("pull onto a full disk: %v", err)
+	}
+	assertEmptyStore(t, b)
+}
+
+// TestPullLayerContentProblems (root: berthd): layers served whole by the
+// registry but with awkward content. A GNU sparse file is unpacked with its
+// data (it used to vanish); a tar whose header claims more than it holds
+// is DataLoss naming the layer; an entry that would leave the layer is
+// InvalidArgument naming it. Nothing is left after a failure.
+func TestPullLayerContentProblems(t *testing.T) {
+	ti := images(t)
+	b := startBerthd(t, "")
+	// The sparse file, archived by GNU tar as a GNU sparse entry.
+	src := t.TempDir()
+	f, _ := os.Create(filepath.Join(src, "sparse"))
+	f.WriteAt([]byte("head"), 0)
+	f.WriteAt([]byte("tail"), 8<<20)
+	f.Close()
+	archive := filepath.Join(t.TempDir(), "sparse.tar")
+	if out, err := exec.Command("tar", "--sparse", "--format=gnu", "-C", src, "-cf", archive, "sparse").CombinedOutput(); err != nil {
+		t.Fatalf("tar: %v %s", err, out)
+	}
+	sparseTar, _ := os.ReadFile(archive)
+	busybox, err := fixture.BusyboxLayer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	push := func(repoTag string, layerTars ...[]byte) string {
+		var layers []v1.Layer
+		for _, data := range layerTars {
+			l, err := fixture.Layer(data, fixture.Gzip)
+			if err != nil {
+				t.Fatal(err)
+			}
+			layers = append(layers, l)
+		}
+		img, err := fixture.Image(v1.Config{Cmd: []string{"sh"}, Env: []string{"PATH=/bin"}}, false, layers...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ti.reg.Push(repoTag, img); err != nil {
+			t.Fatal(err)
+		}
+		return ti.Ref(repoTag)
+	}
+	sparseRef := push("sparse:1", busybox, sparseTar)
+	img := mustPull(t, b, sparseRef)
+	pod := podConfig(t, "sparse")
+	podID := runPod(t, b, pod)
+	id := runContainer(t, b, podID, pod, ctrConfig("c", img, "sleep", "100"))
+	if out := execOut(t, b, id, "sh", "-c", "wc -c < /sparse; head -c 4 /sparse; tail -c 4 /sparse"); out != "8388612\nheadtail" {
+		t.Fatalf("the sparse file in the container: %q", out)
+	}
+	if _, err := b.RT.RemovePodSandbox(ctxT(t), &runtime.RemovePodSandboxRequest{PodSandboxId: podID}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Images.RemoveImage(ctxT(t), &runtime.RemoveImageRequest{Image: &runtime.ImageSpec{Image: sparseRef}}); err != nil {
+		t.Fatal(err)
+	}
+
+	var truncated bytes.Buffer
+	tw := tar.NewWriter(&truncated)
+	tw.WriteHeader(&tar.Header{Name: "big", Typeflag: tar.TypeReg, Mode: 0o644, Size: 1 << 20})
+	tw.Write(make([]byte, 1000))
+	_, err = pull(t, b, push("truncated:1", truncated.Bytes()), nil)
+	if status.Code(err) != codes.DataLoss || !strings.Contains(err.Error(), "layer sha256:") {
+		t.Fatalf("truncated layer: %v", err)
+	}
+	assertEmptyStore(t, b)
+
+	escape := fixture.Tar(fixture.File("../escape", "x"))
+	_, err = pull(t, b, push("escape:1", escape), nil)
+	if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "../escape") {
+		t.Fatalf("escaping entry: %v", err)
 	}
 	assertEmptyStore(t, b)
 }

@@ -95,7 +95,9 @@ func TestKubeletLikeLoad(t *testing.T) {
 	tally := &codeTally{counts: map[string]int{}, example: map[string]string{}}
 	ctx, cancel := context.WithTimeout(context.Background(), duration)
 	defer cancel()
-	call := func() (context.Context, context.CancelFunc) { return context.WithTimeout(context.Background(), time.Minute) }
+	call := func() (context.Context, context.CancelFunc) {
+		return context.WithTimeout(context.Background(), time.Minute)
+	}
 	var wg sync.WaitGroup
 	every := func(d time.Duration, fn func()) {
 		wg.Add(1)
