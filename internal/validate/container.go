@@ -142,28 +142,13 @@ func containerLinux(l *runtime.LinuxContainerConfig) error {
 			return err
 		}
 	}
-	if u := sc.GetRunAsUser(); u != nil {
-		if err := id(f+".run_as_user", u.GetValue()); err != nil {
-			return err
-		}
-	}
-	if g := sc.GetRunAsGroup(); g != nil {
-		if err := id(f+".run_as_group", g.GetValue()); err != nil {
-			return err
-		}
-		if sc.GetRunAsUser() == nil && sc.GetRunAsUsername() == "" {
-			return fieldError(f+".run_as_group", "needs run_as_user or run_as_username")
-		}
-	}
-	if err := text(f+".run_as_username", sc.GetRunAsUsername()); err != nil {
+	if err := ids(f, sc); err != nil {
 		return err
 	}
-	for i, g := range sc.GetSupplementalGroups() {
-		if err := id(fmt.Sprintf("%s.supplemental_groups[%d]", f, i), g); err != nil {
-			return err
-		}
+	if sc.GetRunAsGroup() != nil && sc.GetRunAsUser() == nil && sc.GetRunAsUsername() == "" {
+		return fieldError(f+".run_as_group", "needs run_as_user or run_as_username")
 	}
-	if err := enum(f+".supplemental_groups_policy", int32(sc.GetSupplementalGroupsPolicy()), runtime.SupplementalGroupsPolicy_name); err != nil {
+	if err := text(f+".run_as_username", sc.GetRunAsUsername()); err != nil {
 		return err
 	}
 	for i, p := range sc.GetMaskedPaths() {
@@ -184,8 +169,5 @@ func containerLinux(l *runtime.LinuxContainerConfig) error {
 	if p := sc.GetApparmorProfile(); p != "" && sc.GetApparmor() == nil {
 		return fieldError(f+".apparmor_profile", "%q: the deprecated field is not supported, set apparmor", p)
 	}
-	if err := profile(f+".seccomp", sc.GetSeccomp()); err != nil {
-		return err
-	}
-	return profile(f+".apparmor", sc.GetApparmor())
+	return profiles(f, sc)
 }

@@ -175,28 +175,10 @@ func podSecurity(sc *runtime.LinuxSandboxSecurityContext) error {
 	if err := namespaces(f+".namespace_options", sc.GetNamespaceOptions(), false); err != nil {
 		return err
 	}
-	if u := sc.GetRunAsUser(); u != nil {
-		if err := id(f+".run_as_user", u.GetValue()); err != nil {
-			return err
-		}
-	}
-	if g := sc.GetRunAsGroup(); g != nil {
-		if err := id(f+".run_as_group", g.GetValue()); err != nil {
-			return err
-		}
-	}
-	for i, g := range sc.GetSupplementalGroups() {
-		if err := id(fmt.Sprintf("%s.supplemental_groups[%d]", f, i), g); err != nil {
-			return err
-		}
-	}
-	if err := enum(f+".supplemental_groups_policy", int32(sc.GetSupplementalGroupsPolicy()), runtime.SupplementalGroupsPolicy_name); err != nil {
+	if err := ids(f, sc); err != nil {
 		return err
 	}
-	if err := profile(f+".seccomp", sc.GetSeccomp()); err != nil {
-		return err
-	}
-	return profile(f+".apparmor", sc.GetApparmor())
+	return profiles(f, sc)
 }
 
 // namespaces checks the namespace modes. inContainer allows TARGET for
