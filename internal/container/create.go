@@ -121,6 +121,9 @@ func (m *Manager) prepare(p *pod.Sandbox, cfg *runtime.ContainerConfig) (*creati
 	if err != nil {
 		return nil, err
 	}
+	if err := m.checkHandlerFeatures(p.Handler, cfg); err != nil {
+		return nil, err
+	}
 	id := newID()
 	logPath, err := logPath(p.Config().GetLogDirectory(), cfg.GetLogPath())
 	if err != nil {
@@ -316,4 +319,21 @@ func explainRuntimeError(err error) error {
 			"mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb)", err)
 	}
 	return err
+}
+
+// checkHandlerFeatures refuses what the pod's handler cannot do here.
+func (m *Manager) checkHandlerFeatures(handler string, cfg *runtime.ContainerConfig) error {
+	if m.opts.HandlerReports == nil {
+		return nil
+	}
+	report, ok := m.opts.HandlerReports.Report(handler)
+	if !ok {
+		return nil
+	}
+	for i, mnt := range cfg.GetMounts() {
+		if mnt.GetRecursiveReadOnly() && !report.RecursiveReadOnlyMounts {
+			return errdefs.FailedPrecondition("config.mounts[%d].recursive_read_only: runtime handler %q has no recursive read-only mounts", i, handler)
+		}
+	}
+	return nil
 }

@@ -8,6 +8,7 @@ import (
 	digest "github.com/opencontainers/go-digest"
 
 	"github.com/berth-runtime/berth/internal/errdefs"
+	"github.com/berth-runtime/berth/internal/handlerprobe"
 	"github.com/berth-runtime/berth/internal/idprefix"
 	"github.com/berth-runtime/berth/internal/image"
 	"github.com/berth-runtime/berth/internal/keylock"
@@ -52,6 +53,13 @@ type Options struct {
 	MinOOMScoreAdj int
 	// Hugetlb decides whether hugepage limits reach the runtime.
 	Hugetlb ocispec.Hugetlb
+	// HandlerReports says what each handler can do here (nil: assume all).
+	HandlerReports HandlerReports
+}
+
+// HandlerReports gives each runtime handler's probe report.
+type HandlerReports interface {
+	Report(name string) (handlerprobe.Report, bool)
 }
 
 // Manager runs containers. Reads come from memory; every change is

@@ -9,6 +9,7 @@ import (
 	"k8s.io/cri-streaming/pkg/streaming"
 
 	"github.com/berth-runtime/berth/internal/container"
+	"github.com/berth-runtime/berth/internal/handlerprobe"
 	"github.com/berth-runtime/berth/internal/image"
 	"github.com/berth-runtime/berth/internal/network"
 	"github.com/berth-runtime/berth/internal/pod"
@@ -29,8 +30,11 @@ type Server struct {
 	network    *network.Manager
 	stream     streaming.Server
 	handlers   []string
-	rates      stats.Rates
-	layerUsage usageCache
+	// reports and defaultHandler: what each handler can do here.
+	reports        HandlerReports
+	defaultHandler string
+	rates          stats.Rates
+	layerUsage     usageCache
 }
 
 // SetStreamServer wires the exec/attach/port-forward server.
@@ -38,8 +42,15 @@ func (s *Server) SetStreamServer(ss streaming.Server) { s.stream = ss }
 
 // NewServer wires the CRI edge to the domain services. handlers are the
 // runtime handler names Status reports.
-func NewServer(images *image.Service, pods *pod.Manager, containers *container.Manager, net *network.Manager, handlers []string) *Server {
-	return &Server{images: images, pods: pods, containers: containers, network: net, handlers: handlers}
+func NewServer(images *image.Service, pods *pod.Manager, containers *container.Manager, net *network.Manager,
+	handlers []string, reports HandlerReports, defaultHandler string) *Server {
+	return &Server{images: images, pods: pods, containers: containers, network: net, handlers: handlers,
+		reports: reports, defaultHandler: defaultHandler}
+}
+
+// HandlerReports gives each runtime handler's probe report.
+type HandlerReports interface {
+	Report(name string) (handlerprobe.Report, bool)
 }
 
 // Register adds both CRI services, and berth's progress stream, to g.

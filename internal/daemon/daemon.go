@@ -16,6 +16,7 @@ import (
 
 	"github.com/berth-runtime/berth/internal/config"
 	"github.com/berth-runtime/berth/internal/cri"
+	"github.com/berth-runtime/berth/internal/handlerprobe"
 	"github.com/berth-runtime/berth/internal/image"
 	"github.com/berth-runtime/berth/internal/memtrim"
 	"github.com/berth-runtime/berth/internal/network"
@@ -30,6 +31,7 @@ type Daemon struct {
 	grpc     *grpc.Server
 	listener net.Listener
 	stream   streaming.Server
+	probes   *handlerprobe.Set
 }
 
 // New sets up berthd from a validated configuration: it takes the root
@@ -75,7 +77,7 @@ func New(cfg *config.Config) (_ *Daemon, err error) {
 		grpc.ChainStreamInterceptor(cri.StreamInterceptor),
 		grpc.MaxRecvMsgSize(16<<20), grpc.MaxSendMsgSize(32<<20),
 	)
-	server := cri.NewServer(images, pods, containers, net, handlers)
+	server := cri.NewServer(images, pods, containers, net, handlers, d.probes, cfg.Runtime.DefaultHandler)
 	if d.stream, err = startStreaming(cfg.Streaming, &cri.StreamRuntime{Containers: containers, Pods: pods}); err != nil {
 		return nil, err
 	}
@@ -127,6 +129,7 @@ func (d *Daemon) gracefulStop(timeout time.Duration) {
 }
 
 func (d *Daemon) close() {
+	d.probes.Wait()
 	if d.stream != nil {
 		d.stream.Stop()
 	}

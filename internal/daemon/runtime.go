@@ -11,10 +11,21 @@ import (
 	"strings"
 
 	"github.com/berth-runtime/berth/internal/container"
+	"github.com/berth-runtime/berth/internal/errdefs"
+	"github.com/berth-runtime/berth/internal/handlerprobe"
 	"github.com/berth-runtime/berth/internal/image"
 	"github.com/berth-runtime/berth/internal/network"
 	"github.com/berth-runtime/berth/internal/pod"
 )
+
+// handlerReady answers whether a handler can create containers here, from
+// its start-up probe.
+func (d *Daemon) handlerReady(name string) error {
+	if r, ok := d.probes.Report(name); ok && !r.Ready {
+		return errdefs.FailedPrecondition("runtime handler %q cannot create containers on this host: %s", name, r.Reason)
+	}
+	return nil
+}
 
 // runtimeParts wires the pod and container managers.
 func (d *Daemon) runtimeParts(images *image.Service, net *network.Manager) (*pod.Manager, *container.Manager, []string, error) {
@@ -50,10 +61,16 @@ func (d *Daemon) runtimeParts(images *image.Service, net *network.Manager) (*pod
 	if cfg.Runtime.ClampOOMScoreAdj {
 		minAdj = container.MinOOMScoreAdj()
 	}
+	probeTargets := map[string]handlerprobe.Handler{}
+	for name, rt := range runtimes {
+		probeTargets[name] = handlerprobe.Handler{Path: rt.Path, Root: filepath.Join(cfg.State, "probe", "root", name)}
+	}
+	d.probes = handlerprobe.Start(context.Background(), probeTargets, filepath.Join(cfg.State, "probe"), pauseBin, "/berth", minAdj)
 	pods, err := pod.NewManager(pod.Options{
 		StateDir: cfg.State, DB: d.db, ShimBinary: shimBin, Handlers: handlers,
 		DefaultHandler: cfg.Runtime.DefaultHandler, ShmSize: cfg.Runtime.ShmSize,
 		Runtimes: runtimes, PauseBinary: pauseBin, MinOOMScoreAdj: minAdj, Network: net,
+		HandlerReady: d.handlerReady,
 	})
 	if err != nil {
 		return nil, nil, nil, err
@@ -63,6 +80,7 @@ func (d *Daemon) runtimeParts(images *image.Service, net *network.Manager) (*pod
 	containers, err := container.NewManager(container.Options{
 		StateDir: filepath.Join(cfg.State, "containers"), RootDir: filepath.Join(cfg.Root, "containers"),
 		DB: d.db, Pods: pods, Images: images, Runtimes: runtimes, MinOOMScoreAdj: minAdj, Hugetlb: hugetlb,
+		HandlerReports: d.probes,
 	})
 	if err != nil {
 		return nil, nil, nil, err

@@ -91,7 +91,9 @@ func criMount(m *runtime.Mount) (specs.Mount, error) {
 	default:
 		return specs.Mount{}, errdefs.InvalidArgument("mount %q: unknown propagation %v", m.GetContainerPath(), m.GetPropagation())
 	}
-	if m.GetReadonly() {
+	if m.GetRecursiveReadOnly() {
+		opts = append(opts, "rro") // read-only all the way down (runc's mount_setattr)
+	} else if m.GetReadonly() {
 		opts = append(opts, "ro")
 	} else {
 		opts = append(opts, "rw")

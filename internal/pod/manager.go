@@ -53,6 +53,9 @@ type Options struct {
 	PauseBinary    string
 	MinOOMScoreAdj int
 	Network        Network
+	// HandlerReady, if set, says why a handler cannot create containers
+	// on this host (FailedPrecondition), or nil.
+	HandlerReady func(name string) error
 	// PauseImage, if set, is the image the infra process runs from, and
 	// InfraImage prepares its rootfs; else berth-pause runs from the host.
 	PauseImage string
@@ -168,10 +171,15 @@ func (m *Manager) shimSocket(id string) string {
 // Handler returns the handler name a pod runs with.
 func (m *Manager) handler(name string) (string, error) {
 	if name == "" {
-		return m.opts.DefaultHandler, nil
+		name = m.opts.DefaultHandler
 	}
 	if !m.opts.Handlers[name] {
 		return "", errdefs.InvalidArgument("unknown runtime handler %q", name)
+	}
+	if m.opts.HandlerReady != nil {
+		if err := m.opts.HandlerReady(name); err != nil {
+			return "", err
+		}
 	}
 	return name, nil
 }

@@ -97,6 +97,9 @@ func mount(field string, m *runtime.Mount) error {
 	if err := enum(field+".propagation", int32(m.GetPropagation()), runtime.MountPropagation_name); err != nil {
 		return err
 	}
+	if m.GetRecursiveReadOnly() && (!m.GetReadonly() || m.GetPropagation() != runtime.MountPropagation_PROPAGATION_PRIVATE) {
+		return fieldError(field+".recursive_read_only", "needs readonly and private propagation, as the CRI says")
+	}
 	for i, o := range m.GetMountOptions() {
 		if o == "" || strings.ContainsAny(o, ",\x00\n") {
 			return fieldError(fmt.Sprintf("%s.mount_options[%d]", field, i), "%q is not one mount option", o)

@@ -1,0 +1,59 @@
+package handlerprobe
+
+import (
+	"context"
+	"sync"
+)
+
+// Set probes every handler once, in the background from berthd's start,
+// and hands out the reports, waiting for a probe still running.
+type Set struct {
+	mu      sync.Mutex
+	done    map[string]chan struct{}
+	reports map[string]Report
+}
+
+// Start probes each handler (by name) at once.
+func Start(ctx context.Context, handlers map[string]Handler, dir, pauseBinary, cgroupParent string, minOOMScoreAdj int) *Set {
+	s := &Set{done: map[string]chan struct{}{}, reports: map[string]Report{}}
+	for name, h := range handlers {
+		done := make(chan struct{})
+		s.done[name] = done
+		go func() {
+			sweep(ctx, h) // what a crash cut off in an earlier probe
+			r := Probe(ctx, h, dir, pauseBinary, cgroupParent, minOOMScoreAdj)
+			s.mu.Lock()
+			s.reports[name] = r
+			s.mu.Unlock()
+			close(done)
+		}()
+	}
+	return s
+}
+
+// Wait returns when every probe is done (berthd waits before it exits,
+// so that no probe container outlives it).
+func (s *Set) Wait() {
+	if s == nil {
+		return
+	}
+	for _, done := range s.done {
+		<-done
+	}
+}
+
+// Report returns the handler's report once its probe is done; ok is false
+// for a handler that was not probed.
+func (s *Set) Report(name string) (r Report, ok bool) {
+	if s == nil {
+		return Report{Ready: true}, false
+	}
+	done, ok := s.done[name]
+	if !ok {
+		return Report{}, false
+	}
+	<-done
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.reports[name], true
+}
