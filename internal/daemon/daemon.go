@@ -83,6 +83,9 @@ func New(cfg *config.Config) (_ *Daemon, err error) {
 	}
 	server.SetStreamServer(d.stream)
 	server.Register(d.grpc)
+	// The handler probes ran beside recovery; none may still run once
+	// calls are served (a crash mid-probe would leave its container).
+	d.probes.Wait()
 	if d.listener, err = listenUnix(cfg.Listen); err != nil {
 		return nil, err
 	}

@@ -5,8 +5,8 @@ import (
 	"sync"
 )
 
-// Set probes every handler once, in the background from berthd's start,
-// and hands out the reports, waiting for a probe still running.
+// Set probes every handler once, at berthd's start beside recovery (berthd
+// waits for it before it serves), and hands out the reports.
 type Set struct {
 	mu      sync.Mutex
 	done    map[string]chan struct{}
