@@ -3,6 +3,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -16,7 +17,11 @@ import (
 )
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	err := run(os.Args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		return // the usage went to stdout: asking for help is no failure
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "berthd:", err)
 		os.Exit(1)
 	}
@@ -31,7 +36,7 @@ func run(args []string) error {
 				return nil
 			}
 			return fmt.Errorf("usage: berthd config default")
-		case "version":
+		case "version", "--version", "-version":
 			fmt.Println("berthd", berthinfo.Version)
 			return nil
 		}
@@ -54,7 +59,14 @@ func run(args []string) error {
 // override it, and validates the result.
 func loadConfig(args []string) (*config.Config, error) {
 	fs := flag.NewFlagSet("berthd", flag.ContinueOnError)
-	file := fs.String("config", "", "config file (TOML); `berthd config default` prints every key")
+	fs.SetOutput(os.Stdout)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "berthd serves the Container Runtime Interface on a unix socket.\n\n"+
+			"Usage:\n  berthd [flags]\n  berthd config default   print every config key with its default\n"+
+			"  berthd --version        print the version\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	file := fs.String("config", "", "config `file` (TOML); berthd config default prints every key")
 	root := fs.String("root", "", "persistent state directory (overrides config)")
 	state := fs.String("state", "", "volatile state directory (overrides config)")
 	listen := fs.String("listen", "", "CRI unix socket path (overrides config)")

@@ -2,9 +2,11 @@ package daemon
 
 import (
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 
 	"k8s.io/cri-streaming/pkg/streaming"
 
@@ -38,7 +40,7 @@ func startStreaming(cfg config.Streaming, rt *cri.StreamRuntime) (streaming.Serv
 	}
 	l.Close() // the library listens itself, on the address just resolved
 	go func() {
-		if err := srv.Start(true); err != nil {
+		if err := srv.Start(true); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			slog.Error("streaming server stopped", "err", err)
 		}
 	}()
