@@ -3,14 +3,10 @@ package cri
 import (
 	"context"
 
-	"google.golang.org/grpc"
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
 
 	"github.com/berth-runtime/berth/internal/errdefs"
 )
-
-// streamBatch is how many images one StreamImages message carries.
-const streamBatch = 100
 
 // ListImages lists images, optionally only the one a filter names.
 func (s *Server) ListImages(_ context.Context, req *runtime.ListImagesRequest) (*runtime.ListImagesResponse, error) {
@@ -19,22 +15,6 @@ func (s *Server) ListImages(_ context.Context, req *runtime.ListImagesRequest) (
 		return nil, err
 	}
 	return &runtime.ListImagesResponse{Images: images}, nil
-}
-
-// StreamImages is ListImages in batches.
-func (s *Server) StreamImages(req *runtime.StreamImagesRequest, stream grpc.ServerStreamingServer[runtime.StreamImagesResponse]) error {
-	images, err := s.filterImages(req.GetFilter())
-	if err != nil {
-		return err
-	}
-	for len(images) > 0 {
-		n := min(len(images), streamBatch)
-		if err := stream.Send(&runtime.StreamImagesResponse{Images: images[:n]}); err != nil {
-			return err
-		}
-		images = images[n:]
-	}
-	return nil
 }
 
 func (s *Server) filterImages(f *runtime.ImageFilter) ([]*runtime.Image, error) {

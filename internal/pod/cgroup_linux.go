@@ -23,6 +23,22 @@ func createCgroup(path string) error {
 	return err
 }
 
+// updateCgroup applies resources to the pod's cgroup.
+func updateCgroup(path string, res *specs.LinuxResources) error {
+	if cgroups.Mode() == cgroups.Unified {
+		m, err := cgroup2.Load(path)
+		if err != nil {
+			return err
+		}
+		return m.Update(cgroup2.ToResources(res))
+	}
+	cg, err := cgroup1.Load(cgroup1.StaticPath(path))
+	if err != nil {
+		return err
+	}
+	return cg.Update(res)
+}
+
 // removeCgroup deletes the pod's cgroup; one already gone is fine.
 // Empty child cgroups left by containers whose runtime state was lost (the
 // runtime removes them otherwise) are removed first.
