@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
-	"k8s.io/cri-streaming/pkg/streaming"
 
 	"github.com/berth-runtime/berth/internal/config"
 	"github.com/berth-runtime/berth/internal/cri"
@@ -30,7 +29,7 @@ type Daemon struct {
 	db       *store.DB
 	grpc     *grpc.Server
 	listener net.Listener
-	stream   streaming.Server
+	stream   *streamServer
 	probes   *handlerprobe.Set
 }
 

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"time"
 
 	"k8s.io/cri-streaming/pkg/streaming"
 
@@ -14,9 +15,21 @@ import (
 	"github.com/berth-runtime/berth/internal/cri"
 )
 
-// startStreaming starts the exec/attach/port-forward server on its own
-// listener (port 0 resolved now, so the URLs name the real port).
-func startStreaming(cfg config.Streaming, rt *cri.StreamRuntime) (streaming.Server, error) {
+// streamServer is the exec/attach/port-forward server and the HTTP server
+// berthd serves it with.
+type streamServer struct {
+	streaming.Server
+	http *http.Server
+}
+
+// Stop closes the listener and every open session.
+func (s *streamServer) Stop() error { return s.http.Close() }
+
+// startStreaming serves the exec/attach/port-forward server on a listener
+// of its own, open before the URLs that name it are handed out (port 0 is
+// resolved by that listen; closing it and letting the library listen again
+// lost the port to another process now and then).
+func startStreaming(cfg config.Streaming, rt *cri.StreamRuntime) (*streamServer, error) {
 	l, err := net.Listen("tcp", cfg.Address)
 	if err != nil {
 		return nil, fmt.Errorf("streaming server on %s: %w", cfg.Address, err)
@@ -38,12 +51,18 @@ func startStreaming(cfg config.Streaming, rt *cri.StreamRuntime) (streaming.Serv
 		l.Close()
 		return nil, err
 	}
-	l.Close() // the library listens itself, on the address just resolved
+	hs := &http.Server{Handler: srv, TLSConfig: sc.TLSConfig, ReadHeaderTimeout: 30 * time.Second}
 	go func() {
-		if err := srv.Start(true); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		var err error
+		if sc.TLSConfig != nil {
+			err = hs.ServeTLS(l, "", "")
+		} else {
+			err = hs.Serve(l)
+		}
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
 			slog.Error("streaming server stopped", "err", err)
 		}
 	}()
 	slog.Info("streaming server", "address", sc.Addr, "tls", sc.TLSConfig != nil)
-	return srv, nil
+	return &streamServer{Server: srv, http: hs}, nil
 }
