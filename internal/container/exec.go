@@ -15,6 +15,7 @@ import (
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
 
 	"github.com/berth-runtime/berth/internal/errdefs"
+	"github.com/berth-runtime/berth/internal/ociruntime"
 	"github.com/berth-runtime/berth/internal/ocispec"
 	"github.com/berth-runtime/berth/internal/shim"
 	"github.com/berth-runtime/berth/internal/validate"
@@ -102,7 +103,8 @@ func (m *Manager) UpdateResources(ctx context.Context, id string, r *runtime.Lin
 	if err != nil {
 		return err
 	}
-	cmd := exec.CommandContext(ctx, rt.Path, "--root", rt.Root, "update", "--resources", "-", c.ID)
+	argv := ociruntime.Runtime{Path: rt.Path, Root: rt.Root}.Update(c.ID)
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Stdin = bytesReader(data)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		if busy := bytes.Contains(out, []byte("unable to set memory limit")) || bytes.Contains(out, []byte("device or resource busy")); busy && r.GetMemoryLimitInBytes() > 0 {

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/berth-runtime/berth/internal/ociruntime"
 	"github.com/berth-runtime/berth/internal/ocispec"
 )
 
@@ -38,12 +39,15 @@ type Handler struct {
 	Path, Root string
 }
 
+func (h Handler) runtime() ociruntime.Runtime { return ociruntime.Runtime{Path: h.Path, Root: h.Root} }
+
 // sweep deletes probe containers a crash left in h's probe root.
 func sweep(ctx context.Context, h Handler) {
 	entries, _ := os.ReadDir(h.Root)
 	for _, e := range entries {
 		if e.IsDir() {
-			exec.CommandContext(ctx, h.Path, "--root", h.Root, "delete", "--force", e.Name()).Run()
+			argv := h.runtime().Delete(e.Name(), true)
+			exec.CommandContext(ctx, argv[0], argv[1:]...).Run()
 		}
 	}
 }
@@ -65,7 +69,8 @@ func Probe(ctx context.Context, h Handler, dir, pauseBinary, cgroupParent string
 func hasMountOption(ctx context.Context, h Handler, opt string) bool {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, h.Path, "features").Output()
+	argv := h.runtime().Features()
+	out, err := exec.CommandContext(ctx, argv[0], argv[1:]...).Output()
 	if err != nil {
 		return false
 	}
@@ -103,21 +108,22 @@ func tryCreate(ctx context.Context, h Handler, dir, pauseBinary, cgroupParent st
 		return err
 	}
 	defer out.Close()
-	run := func(args ...string) error {
-		cmd := exec.CommandContext(ctx, h.Path, append([]string{"--root", h.Root}, args...)...)
+	run := func(verb string, argv []string) error {
+		cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 		cmd.Stdout, cmd.Stderr = out, out
 		start, _ := out.Seek(0, io.SeekEnd)
 		if err := cmd.Run(); err != nil {
 			text, _ := io.ReadAll(io.NewSectionReader(out, start, 1<<16))
-			return fmt.Errorf("%s %s: %s", filepath.Base(h.Path), args[0], firstLine(string(text), err))
+			return fmt.Errorf("%s %s: %s", filepath.Base(h.Path), verb, firstLine(string(text), err))
 		}
 		return nil
 	}
-	if err := run("create", "--bundle", bundle, id); err != nil {
-		run("delete", "--force", id)
+	rt := h.runtime()
+	if err := run("create", rt.Create(id, ociruntime.CreateOpts{Bundle: bundle, PidFile: filepath.Join(bundle, "pid")})); err != nil {
+		run("delete", rt.Delete(id, true))
 		return err
 	}
-	return run("delete", "--force", id)
+	return run("delete", rt.Delete(id, true))
 }
 
 func firstLine(out string, err error) string {

@@ -14,6 +14,7 @@ import (
 	"github.com/berth-runtime/berth/internal/idprefix"
 	"github.com/berth-runtime/berth/internal/keylock"
 	"github.com/berth-runtime/berth/internal/network"
+	"github.com/berth-runtime/berth/internal/ociruntime"
 	"github.com/berth-runtime/berth/internal/shim"
 	"github.com/berth-runtime/berth/internal/store"
 )
@@ -74,7 +75,8 @@ func (r Runtime) ForceDelete(id string) error {
 	if _, err := os.Stat(filepath.Join(r.Root, id)); err != nil {
 		return nil
 	}
-	out, err := exec.Command(r.Path, "--root", r.Root, "delete", "--force", id).CombinedOutput()
+	argv := ociruntime.Runtime{Path: r.Path, Root: r.Root}.Delete(id, true)
+	out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput()
 	if err != nil && !strings.Contains(string(out), "not exist") {
 		return fmt.Errorf("%s delete %s: %v: %s", filepath.Base(r.Path), id, err, strings.TrimSpace(string(out)))
 	}

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/berth-runtime/berth/internal/ociruntime"
 	"github.com/berth-runtime/berth/internal/shim/wire"
 )
 
@@ -162,7 +163,7 @@ func (s *Server) createContainer(c *container) error {
 	if io.console != nil {
 		master, err := io.console.receive(10 * time.Second)
 		if err != nil {
-			s.run(nil, append(runtimeArgs(c.req.Runtime, c.req.RuntimeRoot, "delete"), "--force", c.id)...)
+			s.run(nil, "delete", runtimeOf(c.req).Delete(c.id, true))
 			io.closeAll()
 			log.close()
 			return fmt.Errorf("receive console: %w", err)
@@ -224,12 +225,11 @@ func (s *Server) newStdio(req wire.CreateRequest) (*stdio, error) {
 func (s *Server) runtimeCreate(c *container, io *stdio) (int, error) {
 	pidFile := filepath.Join(c.req.Bundle, "init.pid")
 	logFile := filepath.Join(c.req.Bundle, "runtime.log")
-	argv := []string{c.req.Runtime, "--root", c.req.RuntimeRoot, "--log", logFile, "--log-format", "json",
-		"create", "--bundle", c.req.Bundle, "--pid-file", pidFile}
+	opts := ociruntime.CreateOpts{Bundle: c.req.Bundle, PidFile: pidFile, LogFile: logFile}
 	if io.console != nil {
-		argv = append(argv, "--console-socket", io.console.path)
+		opts.ConsoleSocket = io.console.path
 	}
-	argv = append(argv, c.id)
+	argv := runtimeOf(c.req).Create(c.id, opts)
 	files := make([]*os.File, 3)
 	for i, f := range io.child {
 		if f == nil {
@@ -311,7 +311,7 @@ func (c *container) start(s *Server) error {
 		return precondition("container %s is %s, not created", c.id, status)
 	}
 	startedAt := time.Now().UTC() // the process may exit before the runtime returns
-	if err := s.run(nil, append(runtimeArgs(c.req.Runtime, c.req.RuntimeRoot, "start"), c.id)...); err != nil {
+	if err := s.run(nil, "start", runtimeOf(c.req).Start(c.id)); err != nil {
 		return err
 	}
 	c.mu.Lock()
@@ -353,7 +353,7 @@ func (s *Server) delete(c *container) *wire.Response {
 	if c.failed {
 		return failure(wire.CodeNotFound, fmt.Errorf("container %s not found in shim (its creation failed)", c.id))
 	}
-	if err := s.run(nil, append(runtimeArgs(c.req.Runtime, c.req.RuntimeRoot, "delete"), "--force", c.id)...); err != nil {
+	if err := s.run(nil, "delete", runtimeOf(c.req).Delete(c.id, true)); err != nil {
 		if !strings.Contains(err.Error(), "not exist") && !strings.Contains(err.Error(), "not found") {
 			return failure("", err)
 		}

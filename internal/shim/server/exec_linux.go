@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/berth-runtime/berth/internal/ociruntime"
 	"github.com/berth-runtime/berth/internal/shim/wire"
 )
 
@@ -52,7 +53,7 @@ func (c *container) exec(s *Server, req *wire.ExecRequest, gone <-chan struct{})
 		outW.Close()
 		return nil, err
 	}
-	argv := append(runtimeArgs(c.req.Runtime, c.req.RuntimeRoot, "exec"), "--process", procFile, "--pid-file", pidFile, c.id)
+	argv := runtimeOf(c.req).Exec(c.id, ociruntime.ExecOpts{ProcessFile: procFile, PidFile: pidFile})
 	_, wait, err := s.reaper.start(argv, []*os.File{s.devNull, outW, errW})
 	outW.Close()
 	errW.Close()

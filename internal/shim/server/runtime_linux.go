@@ -6,11 +6,15 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/berth-runtime/berth/internal/ociruntime"
+	"github.com/berth-runtime/berth/internal/shim/wire"
 )
 
-// run executes the OCI runtime with args, stdin/stdout from /dev/null and
-// stderr captured, and returns its error output on failure.
-func (s *Server) run(stdio []*os.File, argv ...string) error {
+// run executes the OCI runtime's verb (argv from ociruntime), stdin and
+// stdout from /dev/null and stderr captured, and returns its error output
+// on failure.
+func (s *Server) run(stdio []*os.File, verb string, argv []string) error {
 	stderrR, stderrW, err := os.Pipe()
 	if err != nil {
 		return err
@@ -33,7 +37,7 @@ func (s *Server) run(stdio []*os.File, argv ...string) error {
 	stderrR.Close()
 	ws := <-wait
 	if ws.ExitStatus() != 0 || ws.Signaled() {
-		return fmt.Errorf("%s %s: %s", argv[0], argv[3], runtimeMessage(msg.String(), ws))
+		return fmt.Errorf("%s %s: %s", argv[0], verb, runtimeMessage(msg.String(), ws))
 	}
 	return nil
 }
@@ -48,7 +52,7 @@ func runtimeMessage(out string, ws interface{ ExitStatus() int }) string {
 	return lines[len(lines)-1]
 }
 
-// runtimeArgs is the common prefix of every runtime invocation.
-func runtimeArgs(binary, root, verb string) []string {
-	return []string{binary, "--root", root, verb}
+// runtimeOf is the OCI runtime a container was created with.
+func runtimeOf(req wire.CreateRequest) ociruntime.Runtime {
+	return ociruntime.Runtime{Path: req.Runtime, Root: req.RuntimeRoot}
 }

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/berth-runtime/berth/internal/ociruntime"
 	"github.com/berth-runtime/berth/internal/shim/wire"
 )
 
@@ -66,7 +67,7 @@ func (s *Server) startExec(c *container, req *wire.StreamRequest) (*execProcess,
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	argv := append(runtimeArgs(c.req.Runtime, c.req.RuntimeRoot, "exec"), "--process", procFile, "--pid-file", p.pidFile)
+	opts := ociruntime.ExecOpts{ProcessFile: procFile, PidFile: p.pidFile}
 	files := []*os.File{s.devNull, s.devNull, s.devNull}
 	var child []*os.File
 	var cs *consoleSocket
@@ -78,14 +79,14 @@ func (s *Server) startExec(c *container, req *wire.StreamRequest) (*execProcess,
 		defer cs.close()
 		// runc takes a console socket only when it detaches: the process
 		// is then re-parented to the shim and watched by its PID.
-		argv = append(argv, "--detach", "--console-socket", cs.path)
+		opts.Detach, opts.ConsoleSocket = true, cs.path
 	} else {
 		if child, err = p.pipes(req, files); err != nil {
 			os.RemoveAll(dir)
 			return nil, err
 		}
 	}
-	_, wait, err := s.reaper.start(append(argv, c.id), files)
+	_, wait, err := s.reaper.start(runtimeOf(c.req).Exec(c.id, opts), files)
 	for _, f := range child {
 		f.Close()
 	}
