@@ -63,8 +63,19 @@ type Container struct {
 	DataDir string `json:"dataDir"` // persistent: overlay upper and work dirs
 	Cgroup  string `json:"cgroup"`
 	Handler string `json:"handler"`
+	// User is the process's identity as resolved at creation (ContainerStatus
+	// reports it); empty for containers made before berth recorded it.
+	User *User `json:"user,omitempty"`
 
 	config *runtime.ContainerConfig
+}
+
+// User is a container process's uid, gid and every group it is in (the
+// gid among them, as `id -G` shows them).
+type User struct {
+	UID    uint32   `json:"uid"`
+	GID    uint32   `json:"gid"`
+	Groups []uint32 `json:"groups"`
 }
 
 // Config returns the container's CRI config.

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -229,6 +230,10 @@ func (m *Manager) writeSpec(_ context.Context, cr *creation) (func(), error) {
 	if err := checkCommand(cr.c.Rootfs(), spec.Process, spec.Mounts); err != nil {
 		return nil, err
 	}
+	u := spec.Process.User
+	groups := append([]uint32{u.GID}, u.AdditionalGids...)
+	slices.Sort(groups)
+	cr.c.User = &User{UID: u.UID, GID: u.GID, Groups: slices.Compact(groups)}
 	data, err := json.Marshal(spec)
 	if err != nil {
 		return nil, err

@@ -62,5 +62,17 @@ func containerStatus(c *container.Container) *runtime.ContainerStatus {
 		Image: &runtime.ImageSpec{Image: c.ImageName}, ImageRef: c.ImageRef, ImageId: c.ImageID,
 		Labels: cfg.GetLabels(), Annotations: cfg.GetAnnotations(), Mounts: cfg.GetMounts(), LogPath: c.LogPath,
 		Resources: &runtime.ContainerResources{Linux: cfg.GetLinux().GetResources()},
+		User:      containerUser(c.User),
 	}
+}
+
+func containerUser(u *container.User) *runtime.ContainerUser {
+	if u == nil {
+		return nil
+	}
+	lu := &runtime.LinuxContainerUser{Uid: int64(u.UID), Gid: int64(u.GID)}
+	for _, g := range u.Groups {
+		lu.SupplementalGroups = append(lu.SupplementalGroups, int64(g))
+	}
+	return &runtime.ContainerUser{Linux: lu}
 }

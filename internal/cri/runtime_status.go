@@ -34,7 +34,8 @@ func (s *Server) Status(_ context.Context, req *runtime.StatusRequest) (*runtime
 			rtCond.Message = fmt.Sprintf("berth: the default runtime handler %q cannot create containers on this host: %s", h, r.Reason)
 		}
 	}
-	resp := &runtime.StatusResponse{Status: &runtime.RuntimeStatus{Conditions: conds}, RuntimeHandlers: s.runtimeHandlers()}
+	resp := &runtime.StatusResponse{Status: &runtime.RuntimeStatus{Conditions: conds}, RuntimeHandlers: s.runtimeHandlers(),
+		Features: &runtime.RuntimeFeatures{SupplementalGroupsPolicy: true}}
 	if req.GetVerbose() {
 		hugetlb, _ := json.Marshal(struct {
 			ocispec.Hugetlb

@@ -52,7 +52,9 @@ func ResolveUser(rootfs string, sc *runtime.LinuxContainerSecurityContext, image
 			u.AdditionalGids = append(u.AdditionalGids, gid)
 		}
 	}
-	if name != "" {
+	// Merge (the default) adds the groups the image's /etc/group puts the
+	// user in; Strict takes only what the request names.
+	if name != "" && sc.GetSupplementalGroupsPolicy() != runtime.SupplementalGroupsPolicy_Strict {
 		for _, g := range groups {
 			if len(g) >= 4 && contains(strings.Split(g[3], ","), name) {
 				if gid, err := strconv.ParseUint(g[2], 10, 32); err == nil {
