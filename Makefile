@@ -6,7 +6,7 @@ LDFLAGS   := -s -w -X github.com/berth-runtime/berth/internal/berthinfo.Version=
 # Debian packages berth and its tests use.
 DEB_PKGS  := runc crun containernetworking-plugins busybox-static docker-registry iptables
 
-.PHONY: all build run test unit soak deps fuzz bench bench-pull clean
+.PHONY: all build run test unit soak e2e-kubelet deps fuzz bench bench-pull clean
 
 all: build
 
@@ -32,6 +32,12 @@ run: deps build
 test:
 	$(GO) test -race -short -count=1 ./internal/... ./cmd/...
 	$(GO) test -count=1 -timeout 25m ./...
+
+# A standalone kubelet (built from the Go module proxy into a cache dir by
+# hack/build-kubelet.sh; the first build takes 6-16 minutes) runs pods on
+# berth with default settings (root).
+e2e-kubelet:
+	BERTH_KUBELET=$$(hack/build-kubelet.sh) $(GO) test -count=1 ./test/integration/ -run TestStandaloneKubeletRunsPods -v
 
 # The kubelet-like load for 5 minutes (root).
 soak:
