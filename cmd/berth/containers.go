@@ -88,6 +88,16 @@ func newStopCommand(g *globalOptions) *cobra.Command {
 	cmd := eachVerb(g, "stop CONTAINER...", "Stop containers: stop signal, then SIGKILL after the timeout", containers,
 		func(c *client, ctx context.Context, id string) error {
 			_, err := c.Runtime.StopContainer(ctx, &runtime.StopContainerRequest{ContainerId: id, Timeout: timeout})
+			if err != nil {
+				return err
+			}
+			// A `berth run` container's pod stops with it (its IP and host
+			// ports are freed); rm removes both.
+			podID, err := c.runPodOf(ctx, id)
+			if err != nil || podID == "" {
+				return err
+			}
+			_, err = c.Runtime.StopPodSandbox(ctx, &runtime.StopPodSandboxRequest{PodSandboxId: podID})
 			return err
 		})
 	cmd.Flags().Int64VarP(&timeout, "timeout", "t", 10, "seconds before SIGKILL")
@@ -107,7 +117,17 @@ func newRemoveCommand(g *globalOptions) *cobra.Command {
 					return fmt.Errorf("container is running: stop it first or use -f")
 				}
 			}
-			_, err := c.Runtime.RemoveContainer(ctx, &runtime.RemoveContainerRequest{ContainerId: id})
+			// A `berth run` container takes its pod along: its IP, host
+			// ports and namespaces go with it.
+			podID, err := c.runPodOf(ctx, id)
+			if err != nil {
+				return err
+			}
+			if podID != "" {
+				_, err = c.Runtime.RemovePodSandbox(ctx, &runtime.RemovePodSandboxRequest{PodSandboxId: podID})
+				return err
+			}
+			_, err = c.Runtime.RemoveContainer(ctx, &runtime.RemoveContainerRequest{ContainerId: id})
 			return err
 		})
 	cmd.Flags().BoolVarP(&force, "force", "f", false, "remove running containers too")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -80,4 +81,25 @@ func forEach(args []string, resolve func(string) (string, error), act func(id st
 		return fmt.Errorf("%s", strings.Join(failed, "\n"))
 	}
 	return nil
+}
+
+// runPodLabel marks the pods `berth run` makes: each holds one container
+// and lives and dies with it.
+const runPodLabel = "berth.run"
+
+// runPodOf returns the pod of container id when `berth run` made it, else "".
+func (c *client) runPodOf(ctx context.Context, id string) (string, error) {
+	list, err := c.Runtime.ListContainers(ctx, &runtime.ListContainersRequest{Filter: &runtime.ContainerFilter{Id: id}})
+	if err != nil || len(list.Containers) == 0 {
+		return "", err
+	}
+	podID := list.Containers[0].PodSandboxId
+	pods, err := c.Runtime.ListPodSandbox(ctx, &runtime.ListPodSandboxRequest{Filter: &runtime.PodSandboxFilter{Id: podID}})
+	if err != nil || len(pods.Items) == 0 {
+		return "", err
+	}
+	if pods.Items[0].Labels[runPodLabel] != "true" {
+		return "", nil
+	}
+	return podID, nil
 }

@@ -71,7 +71,7 @@ func runRun(g *globalOptions, o *runOptions, image string, command []string) err
 		Metadata:     &runtime.PodSandboxMetadata{Name: name, Namespace: "berth", Uid: randomHex(16)},
 		Hostname:     name,
 		LogDirectory: filepath.Join(o.logDir, name+"_"+randomHex(4)),
-		Labels:       map[string]string{"berth.run": "true"},
+		Labels:       map[string]string{runPodLabel: "true"},
 		Linux:        &runtime.LinuxPodSandboxConfig{SecurityContext: &runtime.LinuxSandboxSecurityContext{NamespaceOptions: ownPID}},
 	}
 	ctrCfg, err := o.containerConfig(name, imageID, image, command)
