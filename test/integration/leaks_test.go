@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
 )
@@ -51,7 +52,13 @@ func (b *berthd) assertNoLeaks() {
 			b.t.Errorf("leaked %s state: %s", rt, e.Name())
 		}
 	}
-	for _, l := range bridgePorts("berth0") {
+	// The kernel destroys a network namespace (and the host end of its
+	// veth) asynchronously once its last reference goes: give it time.
+	ports := bridgePorts("berth0")
+	for deadline := time.Now().Add(5 * time.Second); len(ports) > 0 && time.Now().Before(deadline); ports = bridgePorts("berth0") {
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, l := range ports {
 		b.t.Errorf("leaked veth on berth0: %s", l)
 	}
 	for _, ip := range allocatedIPs(filepath.Join(b.State, "cni", "ipam")) {
