@@ -115,7 +115,12 @@ func (o *runOptions) containerConfig(name, imageID, image string, command []stri
 		Linux:    &runtime.LinuxContainerConfig{SecurityContext: &runtime.LinuxContainerSecurityContext{NamespaceOptions: ownPID}},
 	}
 	for _, kv := range o.env {
-		k, v, _ := strings.Cut(kv, "=")
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok { // -e NAME passes the CLI's own value, as docker does; unset: nothing
+			if v, ok = os.LookupEnv(k); !ok {
+				continue
+			}
+		}
 		cfg.Envs = append(cfg.Envs, &runtime.KeyValue{Key: k, Value: []byte(v)})
 	}
 	for _, vol := range o.volumes {

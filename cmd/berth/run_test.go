@@ -23,3 +23,25 @@ func TestParsePublish(t *testing.T) {
 		}
 	}
 }
+
+func TestEnvFromTheShell(t *testing.T) {
+	t.Setenv("BERTH_TEST_FROM_SHELL", "shell-value")
+	o := &runOptions{env: []string{"A=1", "BERTH_TEST_FROM_SHELL", "BERTH_TEST_UNSET_XYZ", "B=x=y"}}
+	cfg, err := o.containerConfig("n", "img", "img", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, kv := range cfg.Envs {
+		got[kv.Key] = string(kv.Value)
+	}
+	want := map[string]string{"A": "1", "BERTH_TEST_FROM_SHELL": "shell-value", "B": "x=y"}
+	if len(got) != len(want) {
+		t.Fatalf("envs %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Fatalf("envs %v, want %v", got, want)
+		}
+	}
+}
