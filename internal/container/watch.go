@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 
+	"github.com/berth-runtime/berth/internal/pod"
 	"github.com/berth-runtime/berth/internal/shim"
 )
 
@@ -29,7 +30,7 @@ func (m *Manager) watch(id string) {
 		// not ready.)
 		// No container lock: a stop holding it waits for this very exit.
 		if c, err := m.Get(id); err == nil && c.State != StateExited {
-			m.killOrphan(c, "berth-shim, the pod's monitor, died; the container's processes were killed")
+			m.killOrphan(c, pod.ShimDiedMessage)
 		}
 	default:
 		slog.Warn("wait for container", "id", id, "err", err)

@@ -51,16 +51,12 @@ func sandboxStatus(sb *pod.Sandbox) *runtime.PodSandboxStatus {
 }
 
 // networkStatus gives the pod's IPs: from CNI, or the node's for a pod on
-// the host network; a stopped pod's last ones until it is removed.
+// the host network; a pod that is not ready shows the ones it had until it
+// is removed.
 func networkStatus(sb *pod.Sandbox) *runtime.PodSandboxNetworkStatus {
-	var ips []string
-	switch {
-	case sb.State != pod.StateReady:
-		ips = sb.LastIPs
-	case sb.HostNetwork():
+	ips := sb.IPs() // a stopped pod (or one whose shim died): its last ones
+	if sb.State == pod.StateReady && sb.HostNetwork() {
 		ips = network.HostIPs()
-	case sb.Network != nil:
-		ips = sb.Network.IPs
 	}
 	st := &runtime.PodSandboxNetworkStatus{}
 	for i, ip := range ips {

@@ -42,16 +42,11 @@ func (b *blobSource) failure(host string, layer fmt.Stringer) error {
 	if b.err == nil || errors.Is(b.err, context.Canceled) || isVerifyError(b.err) {
 		return nil // no network trouble, or the content itself is wrong
 	}
-	return networkFailure(b.err, host, layer)
-}
-
-// networkFailure classes a failed exchange of layer with host.
-func networkFailure(err error, host string, layer fmt.Stringer) error {
 	var stall *stallError
-	if errors.As(err, &stall) {
+	if errors.As(b.err, &stall) {
 		return fmt.Errorf("layer %s: %v: %w", layer, stall, errdefs.ErrUnavailable)
 	}
-	return fmt.Errorf("registry %s: layer %s: connection lost mid-blob: %v: %w", host, layer, err, errdefs.ErrUnavailable)
+	return fmt.Errorf("registry %s: layer %s: connection lost mid-blob: %v: %w", host, layer, b.err, errdefs.ErrUnavailable)
 }
 
 // isVerifyError tells a digest or size mismatch found by

@@ -258,9 +258,7 @@ func (s *Service) fetchLayer(ctx context.Context, puller *remote.Puller, repo na
 
 func (s *Service) fetchLayerOnce(ctx context.Context, puller *remote.Puller, repo name.Repository, ref string, l Layer) error {
 	host := repo.RegistryStr()
-	lctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	remoteLayer, err := puller.Layer(lctx, repo.Digest(l.Digest.String()))
+	remoteLayer, err := puller.Layer(ctx, repo.Digest(l.Digest.String()))
 	if err != nil {
 		return classify(err, host)
 	}

@@ -63,9 +63,6 @@ func (c *claim) release() {
 	c.files = nil
 }
 
-// Close releases what the manager holds on the host.
-func (m *Manager) Close() { m.claim.release() }
-
 func ownerString(stateDir string) string {
 	return fmt.Sprintf("pid %d, state %s", os.Getpid(), filepath.Dir(stateDir))
 }

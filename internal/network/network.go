@@ -49,7 +49,7 @@ type Manager struct {
 	// masquerade installs the default network's masquerade rule (a hook
 	// so that unit tests leave the host's iptables alone).
 	masquerade func() error
-	claim      *claim
+	claim      *claim // held for berthd's life (its files hold the locks)
 }
 
 // New prepares networking. No network needs to exist yet: Ready says so.

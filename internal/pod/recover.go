@@ -112,10 +112,8 @@ func (m *Manager) MarkLost(ctx context.Context, rebooted bool) {
 		m.mu.Lock()
 		if cur, ok := m.pods[s.ID]; ok {
 			next := cur.clone()
-			if next.Network != nil {
-				next.LastIPs = next.Network.IPs
-			}
-			next.State, next.Network, next.InfraPid = StateNotReady, nil, 0
+			next.networkReleased()
+			next.State, next.InfraPid = StateNotReady, 0
 			logIf("record", s.ID, m.save(next))
 		}
 		m.mu.Unlock()

@@ -63,6 +63,23 @@ func (s *Sandbox) Config() *runtime.PodSandboxConfig {
 	return s.config
 }
 
+// networkReleased records that the pod's network was torn down: it keeps
+// the addresses it had for its status.
+func (s *Sandbox) networkReleased() {
+	if s.Network != nil {
+		s.LastIPs = s.Network.IPs
+	}
+	s.Network = nil
+}
+
+// IPs are the addresses the pod has, or had until its network went.
+func (s *Sandbox) IPs() []string {
+	if s.Network != nil {
+		return s.Network.IPs
+	}
+	return s.LastIPs
+}
+
 func (s *Sandbox) clone() *Sandbox {
 	c := *s
 	return &c

@@ -41,10 +41,8 @@ func (m *Manager) Stop(ctx context.Context, id string) error {
 	cur, ok := m.pods[s.ID]
 	if ok && (cur.State != StateNotReady || cur.Network != nil) {
 		next := cur.clone()
-		if cur.Network != nil {
-			next.LastIPs = cur.Network.IPs
-		}
-		next.State, next.Network = StateNotReady, nil
+		next.networkReleased()
+		next.State = StateNotReady
 		if err := m.save(next); err != nil {
 			return err
 		}
