@@ -68,6 +68,7 @@ func TestKilledShimEndsItsPod(t *testing.T) {
 				id := runContainer(t, b, podID, pod, ctrConfig(n, img, "sleep", "1000"))
 				ids, pids = append(ids, id), append(pids, containerPid(t, b, id))
 			}
+			ip := statusIP(t, b, podID)
 			if berthdDown {
 				b.Kill()
 			}
@@ -91,6 +92,9 @@ func TestKilledShimEndsItsPod(t *testing.T) {
 					t.Fatalf("pod still %v 15 s after its shim died\n%s", st.Status.State, b.Log())
 				}
 				time.Sleep(20 * time.Millisecond)
+			}
+			if got := statusIP(t, b, podID); got != ip || ip == "" {
+				t.Errorf("the pod whose shim died shows IP %q, had %q", got, ip)
 			}
 			for i, id := range ids {
 				st := ctrStatus(t, b, id)
