@@ -13,7 +13,8 @@ type Set struct {
 	reports map[string]Report
 }
 
-// Start probes each handler (by name) at once.
+// Start probes each handler (by name) at once, or takes its report from
+// the cache an earlier start in this boot left in dir.
 func Start(ctx context.Context, handlers map[string]Handler, dir, pauseBinary, cgroupParent string, minOOMScoreAdj int) *Set {
 	s := &Set{done: map[string]chan struct{}{}, reports: map[string]Report{}}
 	for name, h := range handlers {
@@ -21,7 +22,11 @@ func Start(ctx context.Context, handlers map[string]Handler, dir, pauseBinary, c
 		s.done[name] = done
 		go func() {
 			sweep(ctx, h) // what a crash cut off in an earlier probe
-			r := Probe(ctx, h, dir, pauseBinary, cgroupParent, minOOMScoreAdj)
+			r, ok := loadCached(dir, name, h)
+			if !ok {
+				r = Probe(ctx, h, dir, pauseBinary, cgroupParent, minOOMScoreAdj)
+				storeCached(dir, name, h, r)
+			}
 			s.mu.Lock()
 			s.reports[name] = r
 			s.mu.Unlock()
