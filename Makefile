@@ -6,7 +6,7 @@ LDFLAGS   := -s -w -X github.com/berth-runtime/berth/internal/berthinfo.Version=
 # Debian packages berth and its tests use.
 DEB_PKGS  := runc crun containernetworking-plugins busybox-static docker-registry iptables
 
-.PHONY: all build run test unit soak e2e-kubelet deps fuzz bench bench-pull clean
+.PHONY: all build run test unit soak e2e e2e-kubelet deps fuzz bench bench-pull clean
 
 all: build
 
@@ -32,6 +32,13 @@ run: deps build
 test:
 	$(GO) test -race -short -count=1 ./internal/... ./cmd/...
 	$(GO) test -count=1 -timeout 25m ./...
+
+# Kubernetes on berth (root): a control plane and two berth nodes on this
+# machine, the user flows and the sig-node conformance specs. The binaries
+# are built from the Go module proxy into a cache dir by hack/build-k8s.sh
+# (cold: about 20 minutes on 2 cores; cached: seconds).
+e2e:
+	BERTH_E2E_BIN=$$(hack/build-k8s.sh) $(GO) test -count=1 -timeout 60m ./test/e2e/ -v
 
 # A standalone kubelet (built from the Go module proxy into a cache dir by
 # hack/build-kubelet.sh; the first build takes 6-16 minutes) runs pods on
