@@ -101,9 +101,20 @@ func (l *criLog) writeLine(stream string, partial bool, text []byte) {
 	b = append(b, '\n')
 	l.buf = b
 	if n, err := l.file.Write(b); err != nil {
-		l.loss.torn = l.loss.torn || n > 0
+		l.loss.torn = l.loss.torn || (n > 0 && !l.takeBack(n))
 		l.lost(now, len(text), err)
 	}
+}
+
+// takeBack removes the n bytes a short write left at the end of the file,
+// so that a line is either whole in the log or counted lost, never a
+// fragment that reads as a whole line. It reports whether it could.
+func (l *criLog) takeBack(n int) bool {
+	end, err := l.file.Seek(0, io.SeekCurrent) // O_APPEND: the end of what was written
+	if err != nil || end < int64(n) {
+		return false
+	}
+	return l.file.Truncate(end-int64(n)) == nil
 }
 
 // lost counts one line that could not be written.

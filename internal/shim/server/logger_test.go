@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestCRILogFormatAndSplitting(t *testing.T) {
@@ -127,5 +129,43 @@ func TestLogCountsWhatAFullDiskLoses(t *testing.T) {
 	}
 	if lines, _ := l.lossTotals(); lines != 3 {
 		t.Fatalf("totals reset: %d", lines)
+	}
+}
+
+// A write cut short (here by RLIMIT_FSIZE: part of the line fits, then
+// EFBIG) leaves no fragment: the bytes that made it are taken back, the
+// line is counted lost, and the log holds whole lines only.
+func TestShortWriteLeavesNoFragment(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.log")
+	l, err := openCRILog(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.close()
+	l.writeLine("stdout", false, []byte("first"))
+	st, _ := os.Stat(path)
+	var old unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_FSIZE, &old); err != nil {
+		t.Fatal(err)
+	}
+	limit := unix.Rlimit{Cur: uint64(st.Size()) + 20, Max: old.Max}
+	if err := unix.Setrlimit(unix.RLIMIT_FSIZE, &limit); err != nil {
+		t.Skipf("setrlimit: %v", err)
+	}
+	l.writeLine("stdout", false, []byte("a line longer than the twenty bytes left"))
+	unix.Setrlimit(unix.RLIMIT_FSIZE, &old)
+	if after, _ := os.Stat(path); after.Size() != st.Size() {
+		t.Fatalf("a fragment of %d bytes was left", after.Size()-st.Size())
+	}
+	if lines, _ := l.lossTotals(); lines != 1 {
+		t.Fatalf("lost %d lines, want 1", lines)
+	}
+	l.writeLine("stdout", false, []byte("after"))
+	data, _ := os.ReadFile(path)
+	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	if len(lines) != 3 || !strings.HasSuffix(lines[0], " stdout F first") ||
+		!strings.Contains(lines[1], " stderr F [berth] 1 log lines (40 bytes) could not be written") ||
+		!strings.HasSuffix(lines[2], " stdout F after") {
+		t.Fatalf("log:\n%s", data)
 	}
 }
