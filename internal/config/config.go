@@ -61,6 +61,7 @@ type Network struct {
 	DefaultNetwork bool     `toml:"default_network"`
 	Bridge         string   `toml:"bridge"`
 	Subnet         string   `toml:"subnet"`
+	NoMasquerade   []string `toml:"no_masquerade"`
 }
 
 // Streaming configures the exec/attach/port-forward server.

@@ -63,6 +63,11 @@ func (c *Config) Validate() error {
 	if _, _, err := net.ParseCIDR(c.Network.Subnet); err != nil {
 		bad("network.subnet", "must be a CIDR such as 10.88.0.0/16, got %q", c.Network.Subnet)
 	}
+	for _, cidr := range c.Network.NoMasquerade {
+		if _, _, err := net.ParseCIDR(cidr); err != nil {
+			bad("network.no_masquerade", "must list CIDRs such as 10.89.0.0/16, got %q", cidr)
+		}
+	}
 	if n := len(c.Network.Bridge); n == 0 || n > 15 {
 		bad("network.bridge", "must be an interface name of 1 to 15 characters, got %q", c.Network.Bridge)
 	}

@@ -63,6 +63,7 @@ func New(cfg *config.Config) (_ *Daemon, err error) {
 	net, err := network.New(network.Options{
 		ConfDir: cfg.Network.ConfDir, BinDirs: cfg.Network.PluginDirs, StateDir: filepath.Join(cfg.State, "cni"),
 		DefaultNetwork: cfg.Network.DefaultNetwork, Bridge: cfg.Network.Bridge, Subnet: cfg.Network.Subnet,
+		NoMasquerade: cfg.Network.NoMasquerade,
 	})
 	if err != nil {
 		return nil, err

@@ -35,19 +35,43 @@ func (m *Manager) defaultConfList() []byte {
 	return data
 }
 
-// masqueradeComment marks berth's one masquerade rule.
+// masqueradeComment marks berth's masquerade rules.
 const masqueradeComment = "berth default network"
 
-// ensureMasquerade installs, once, the rule that lets pods of the default
-// network reach beyond the node.
-func (m *Manager) ensureMasquerade() error {
-	rule := []string{"POSTROUTING", "-s", m.opts.Subnet, "!", "-d", m.opts.Subnet,
+// masqueradeRules are the nat POSTROUTING rules of the default network:
+// first a RETURN for each destination that must see the pod's own IP
+// (NoMasquerade: other nodes' pod subnets, so pod-to-pod traffic across
+// nodes is not NATed, as the Kubernetes network model asks), then the
+// MASQUERADE that lets pods reach beyond the node.
+func (m *Manager) masqueradeRules() (returns [][]string, masquerade []string) {
+	for _, cidr := range m.opts.NoMasquerade {
+		returns = append(returns, []string{"POSTROUTING", "-s", m.opts.Subnet, "-d", cidr,
+			"-m", "comment", "--comment", masqueradeComment, "-j", "RETURN"})
+	}
+	masquerade = []string{"POSTROUTING", "-s", m.opts.Subnet, "!", "-d", m.opts.Subnet,
 		"-m", "comment", "--comment", masqueradeComment, "-j", "MASQUERADE"}
+	return returns, masquerade
+}
+
+// ensureMasquerade installs, once, the default network's masquerade rules:
+// the RETURNs go first in the chain, the MASQUERADE last.
+func (m *Manager) ensureMasquerade() error {
+	returns, masquerade := m.masqueradeRules()
+	for _, rule := range returns {
+		if err := ensureRule("-I", rule); err != nil {
+			return err
+		}
+	}
+	return ensureRule("-A", masquerade)
+}
+
+// ensureRule adds a nat rule (op -A or -I) unless it is there already.
+func ensureRule(op string, rule []string) error {
 	if exec.Command("iptables", append([]string{"-t", "nat", "-C"}, rule...)...).Run() == nil {
 		return nil
 	}
-	if out, err := exec.Command("iptables", append([]string{"-t", "nat", "-A"}, rule...)...).CombinedOutput(); err != nil {
-		return fmt.Errorf("masquerade rule for %s: %v: %s", m.opts.Subnet, err, out)
+	if out, err := exec.Command("iptables", append([]string{"-t", "nat", op}, rule...)...).CombinedOutput(); err != nil {
+		return fmt.Errorf("iptables rule %v: %v: %s", rule, err, out)
 	}
 	return nil
 }

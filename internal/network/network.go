@@ -30,6 +30,9 @@ type Options struct {
 	// Bridge and Subnet describe berth's default network.
 	Bridge string
 	Subnet string
+	// NoMasquerade are destinations (CIDRs) the default network's pods
+	// reach with their own IP, not masqueraded: other nodes' pod subnets.
+	NoMasquerade []string
 	// ClaimDir holds host-wide claims on default-network bridges and
 	// subnets (DefaultClaimDir when empty).
 	ClaimDir string

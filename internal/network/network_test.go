@@ -96,3 +96,27 @@ func TestSplitRule(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 }
+
+// Other nodes' pod subnets are RETURNed before the one MASQUERADE, so
+// pod-to-pod traffic across nodes keeps the pod's IP.
+func TestMasqueradeRulesSpareOtherPodSubnets(t *testing.T) {
+	m := &Manager{opts: Options{Subnet: "10.211.0.0/16", NoMasquerade: []string{"10.212.0.0/16", "10.213.0.0/16"}}}
+	returns, masq := m.masqueradeRules()
+	if len(returns) != 2 {
+		t.Fatalf("returns: %v", returns)
+	}
+	for i, r := range returns {
+		got := strings.Join(r, " ")
+		want := "POSTROUTING -s 10.211.0.0/16 -d " + m.opts.NoMasquerade[i] + " "
+		if !strings.HasPrefix(got, want) || !strings.HasSuffix(got, "-j RETURN") {
+			t.Errorf("rule %d: %q", i, got)
+		}
+	}
+	if got := strings.Join(masq, " "); !strings.HasPrefix(got, "POSTROUTING -s 10.211.0.0/16 ! -d 10.211.0.0/16 ") || !strings.HasSuffix(got, "-j MASQUERADE") {
+		t.Errorf("masquerade: %q", got)
+	}
+	m.opts.NoMasquerade = nil
+	if returns, _ := m.masqueradeRules(); len(returns) != 0 {
+		t.Errorf("no exceptions configured, got %v", returns)
+	}
+}
