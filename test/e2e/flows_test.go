@@ -353,6 +353,3 @@ func httpGet(url string) (string, error) {
 	return string(body), err
 }
 
-func twoNodeFlows(t *testing.T, c *cluster) {}
-
-func conformance(t *testing.T, c *cluster, missing []string) {}

@@ -47,6 +47,9 @@ func cgroupMounts() []string {
 	return out
 }
 
+// clusterPodCIDR holds every node's pod subnet.
+const clusterPodCIDR = "10.208.0.0/12"
+
 // addNode starts node number i (1, 2, ...) against the cluster: berthd on
 // bridge be2e<i> with pods in 10.21<i>.0.0/16, and a kubelet registering
 // as berth-e2e-<i> on its own port and cgroup root.
@@ -64,8 +67,10 @@ func (c *cluster) addNode(i int, berthBin, registry string, mirrorHosts []string
 		fmt.Fprintf(&reg, "[[registry.hosts]]\nhost = %q\nmirrors = [\"http://%s\"]\nmirrors_only = true\n", h, registry)
 	}
 	n.berthdCfg = filepath.Join(n.dir, "berth.toml")
-	if err := os.WriteFile(n.berthdCfg, []byte(fmt.Sprintf("[network]\nconf_dir = %q\nbridge = %q\nsubnet = %q\n%s",
-		filepath.Join(n.dir, "net.d"), n.bridge, n.subnet, reg.String())), 0o600); err != nil {
+	// Every node's pods are in 10.208.0.0/12: traffic between them is not
+	// masqueraded (pods see each other's own IPs across nodes).
+	if err := os.WriteFile(n.berthdCfg, []byte(fmt.Sprintf("[network]\nconf_dir = %q\nbridge = %q\nsubnet = %q\nno_masquerade = [%q]\n%s",
+		filepath.Join(n.dir, "net.d"), n.bridge, n.subnet, clusterPodCIDR, reg.String())), 0o600); err != nil {
 		return nil, err
 	}
 	if err := n.startBerthd(berthBin); err != nil {
@@ -233,4 +238,8 @@ func removeTree(root string) {
 	for i := len(dirs) - 1; i >= 0; i-- {
 		os.Remove(dirs[i])
 	}
+}
+
+func ctxTimeout() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), 30*time.Second)
 }
