@@ -15,7 +15,10 @@ cleanup() {
 }
 trap cleanup EXIT
 make build >/dev/null
-go run ./test/fixture/testregistry -addr-file "$WORK/registry.addr" -pause bin/berth-pause -big >"$WORK/registry.log" 2>&1 &
+# Built, not `go run`: the pid kill sees is the registry's own (go run's
+# child outlived the bench).
+go build -o "$WORK/testregistry" ./test/fixture/testregistry
+"$WORK/testregistry" -addr-file "$WORK/registry.addr" -pause bin/berth-pause -big >"$WORK/registry.log" 2>&1 &
 echo $! >"$WORK/registry.pid"
 for _ in $(seq 300); do [ -s "$WORK/registry.addr" ] && break; sleep 0.2; done
 REG=$(cat "$WORK/registry.addr")

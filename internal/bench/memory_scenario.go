@@ -28,7 +28,7 @@ func MeasureMemory(ctx context.Context, t *Target, cfg *Config, pods int, idle t
 	for _, pid := range Processes(t.Monitors...) {
 		baseline[pid] = true
 	}
-	f := &MemoryFigures{Pods: pods, DaemonIdle: MemoryOf(exactly(daemon, t.Daemon))}
+	f := &MemoryFigures{Pods: pods, DaemonIdle: settledMemory(exactly(daemon, t.Daemon))}
 	var ids []string
 	defer func() {
 		for _, id := range ids {
@@ -64,6 +64,26 @@ func MeasureMemory(ctx context.Context, t *Target, cfg *Config, pods int, idle t
 		f.IdleWindow, f.IdleCPU, f.IdleCPUDaem = idle, CPUTime(all)-before, CPUTime(d)-beforeD
 	}
 	return f, nil
+}
+
+// settledMemory reads the memory of pids once it has stopped falling: a
+// daemon gives back what a burst of calls took some time after it (berthd
+// trims its heap 2 s after its last call), so a read right after the
+// latency scenarios would show the burst, not the idle daemon. It waits
+// at least 3 s and at most 30 s.
+func settledMemory(pids []int) Memory {
+	start := time.Now()
+	last := MemoryOf(pids)
+	for time.Since(start) < 30*time.Second {
+		time.Sleep(time.Second)
+		m := MemoryOf(pids)
+		steady := m.RSS+m.RSS/100 >= last.RSS // fell by less than 1%
+		last = m
+		if steady && time.Since(start) >= 3*time.Second {
+			break
+		}
+	}
+	return last
 }
 
 // exactly keeps the pids whose argv[0] base name is name (containerd, not
