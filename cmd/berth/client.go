@@ -83,15 +83,6 @@ type callError struct {
 
 func (e *callError) Error() string { return fmt.Sprintf("%s: %s", e.code, e.msg) }
 
-// exitCode: 1 for errors in general, 2 for a bad command line.
-func exitCode(err error) int {
-	if strings.HasPrefix(err.Error(), "unknown command") || strings.HasPrefix(err.Error(), "unknown flag") ||
-		strings.Contains(err.Error(), "arg(s)") {
-		return 2
-	}
-	return 1
-}
-
 // with connects, runs fn and closes the connection.
 func (g *globalOptions) with(fn func(c *client) error) error {
 	c, err := g.connect()

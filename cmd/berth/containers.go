@@ -124,8 +124,7 @@ func newRemoveCommand(g *globalOptions) *cobra.Command {
 				return err
 			}
 			if podID != "" {
-				_, err = c.Runtime.RemovePodSandbox(ctx, &runtime.RemovePodSandboxRequest{PodSandboxId: podID})
-				return err
+				return c.removeRunPodCtx(ctx, podID)
 			}
 			_, err = c.Runtime.RemoveContainer(ctx, &runtime.RemoveContainerRequest{ContainerId: id})
 			return err

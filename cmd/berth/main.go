@@ -36,6 +36,8 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	// A bad flag exits 125, as docker's do.
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usage(err) })
 	root.PersistentFlags().StringVar(&g.endpoint, "endpoint", defaultEndpoint(),
 		"CRI endpoint (unix socket path or unix:// URL); env BERTH_ENDPOINT")
 	root.PersistentFlags().StringVar(&g.timeout, "timeout", "2m", "timeout of each call")

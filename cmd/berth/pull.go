@@ -45,10 +45,25 @@ func runPull(g *globalOptions, o *pullOptions, ref string) error {
 		}
 		req.Auth = &runtime.AuthConfig{Username: user, Password: pass}
 	}
+	resp, err := c.pullWithProgress(ref, req, os.Stdout, o.quiet)
+	if err != nil {
+		return err
+	}
+	if o.quiet {
+		fmt.Println(resp.ImageRef)
+	} else {
+		fmt.Printf("Pulled %s: %s\n", ref, resp.ImageRef)
+	}
+	return nil
+}
+
+// pullWithProgress pulls, drawing berthd's progress events on out (bars on
+// a terminal, a line per layer step elsewhere) unless quiet.
+func (c *client) pullWithProgress(ref string, req *runtime.PullImageRequest, out *os.File, quiet bool) (*runtime.PullImageResponse, error) {
 	ctx, cancel := c.ctx()
 	defer cancel()
 	var events <-chan *structpb.Struct
-	if !o.quiet {
+	if !quiet {
 		events = c.watchPullProgress(ctx, ref)
 	}
 	type result struct {
@@ -60,7 +75,7 @@ func runPull(g *globalOptions, o *pullOptions, ref string) error {
 		resp, err := c.Images.PullImage(ctx, req)
 		done <- result{resp, err}
 	}()
-	view := newProgressView(os.Stdout, term.IsTerminal(int(os.Stdout.Fd())))
+	view := newProgressView(out, term.IsTerminal(int(out.Fd())))
 	var r result
 	for waiting := true; waiting; {
 		select {
@@ -90,15 +105,9 @@ func runPull(g *globalOptions, o *pullOptions, ref string) error {
 		}
 	}
 	if r.err != nil {
-		return c.explain(r.err)
+		return nil, c.explain(r.err)
 	}
-	resp := r.resp
-	if o.quiet {
-		fmt.Println(resp.ImageRef)
-	} else {
-		fmt.Printf("Pulled %s: %s\n", ref, resp.ImageRef)
-	}
-	return nil
+	return r.resp, nil
 }
 
 func cutCreds(s string) (string, string, bool) {

@@ -1,17 +1,21 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
+	"google.golang.org/grpc/codes"
+
+	"github.com/berth-runtime/berth/internal/berthinfo"
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
 )
 
@@ -20,14 +24,17 @@ import (
 var ownPID = &runtime.NamespaceOption{Pid: runtime.NamespaceMode_CONTAINER}
 
 type runOptions struct {
-	remove  bool
-	detach  bool
-	name    string
-	env     []string
-	volumes []string
-	handler string
-	logDir  string
-	publish []string
+	remove, detach         bool
+	interactive, tty       bool
+	publishAll             bool
+	name, hostname         string
+	workdir, user          string
+	entrypoint             string
+	memory, cpus           string
+	env, envFiles, volumes []string
+	publish                []string
+	handler, logDir        string
+	entrypointSet          bool
 }
 
 func newRunCommand(g *globalOptions) *cobra.Command {
@@ -36,56 +43,96 @@ func newRunCommand(g *globalOptions) *cobra.Command {
 		Use:   "run [flags] IMAGE [COMMAND [ARG...]]",
 		Short: "Pull if needed, then run IMAGE in a new pod; exit with its exit code",
 		Args:  cobra.MinimumNArgs(1),
-		RunE: func(_ *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.entrypointSet = cmd.Flags().Changed("entrypoint")
 			return runRun(g, o, args[0], args[1:])
 		},
 	}
 	f := cmd.Flags()
 	f.SetInterspersed(false)
-	f.BoolVar(&o.remove, "rm", false, "remove the pod and container when it exits")
+	f.BoolVar(&o.remove, "rm", false, "remove the pod and container when it exits (with -d too)")
 	f.BoolVarP(&o.detach, "detach", "d", false, "print the container ID and return")
-	f.StringVar(&o.name, "name", "", "pod and container name (default: random)")
-	f.StringArrayVarP(&o.env, "env", "e", nil, "environment variable KEY=VALUE")
+	f.BoolVarP(&o.interactive, "interactive", "i", false, "keep stdin open and pass it to the container")
+	f.BoolVarP(&o.tty, "tty", "t", false, "give the container a terminal")
+	f.StringVar(&o.name, "name", "", "pod and container name, unique (default: random)")
+	f.StringVar(&o.hostname, "hostname", "", "the container's hostname (default: its name)")
+	f.StringVarP(&o.workdir, "workdir", "w", "", "working directory inside the container")
+	f.StringVarP(&o.user, "user", "u", "", "user as UID[:GID] or NAME")
+	f.StringVar(&o.entrypoint, "entrypoint", "", "replace the image's entrypoint")
+	f.StringVarP(&o.memory, "memory", "m", "", "memory limit, such as 64m or 1g")
+	f.StringVar(&o.cpus, "cpus", "", "CPU limit in CPUs, such as 1.5")
+	f.StringArrayVarP(&o.env, "env", "e", nil, "environment variable KEY=VALUE (KEY alone: this shell's value)")
+	f.StringArrayVar(&o.envFiles, "env-file", nil, "read environment variables from a file, one KEY=VALUE a line")
 	f.StringArrayVarP(&o.volumes, "volume", "v", nil, "bind mount SRC:DST[:ro]")
 	f.StringVar(&o.handler, "runtime", "", "runtime handler (runc, crun)")
-	f.StringArrayVarP(&o.publish, "publish", "p", nil, "publish a port: [HOST-IP:]HOST-PORT:CONTAINER-PORT[/udp]")
-	f.StringVar(&o.logDir, "log-dir", "/var/log/berth", "where the pod's log directory is made")
+	f.StringArrayVarP(&o.publish, "publish", "p", nil, "publish a port: [[HOST-IP:][HOST-PORT]:]CONTAINER-PORT[/udp] (no host port: a free one)")
+	f.BoolVarP(&o.publishAll, "publish-all", "P", false, "publish every port the image exposes on a free host port")
+	f.StringVar(&o.logDir, "log-dir", "/var/log/berth", "where the pod's log directory is made (removed with the pod)")
 	return cmd
 }
 
 func runRun(g *globalOptions, o *runOptions, image string, command []string) error {
+	// Everything the flags say is checked before anything is made.
+	ctrTemplate, err := o.containerConfig("", "", image, command)
+	if err != nil {
+		return usage(err)
+	}
+	published, err := parsePublish(o.publish)
+	if err != nil {
+		return usage(err)
+	}
 	c, err := g.connect()
 	if err != nil {
-		return err
+		return runtimeFailure(err)
 	}
 	defer c.Close()
-	imageID, err := c.ensureImage(image)
-	if err != nil {
-		return err
-	}
 	name := o.name
 	if name == "" {
 		name = "berth-" + randomHex(4)
+	} else if err := c.nameFree(name); err != nil {
+		return runtimeFailure(err)
 	}
+	imageID, err := c.ensureImage(image)
+	if err != nil {
+		return runtimeFailure(err)
+	}
+	if o.publishAll {
+		exposed, err := c.exposedPorts(imageID)
+		if err != nil {
+			return runtimeFailure(err)
+		}
+		published = append(published, exposed...)
+	}
+	if err := c.claimHostPorts(published); err != nil {
+		return runtimeFailure(err)
+	}
+	hostname := o.hostname
+	if hostname == "" {
+		hostname = name
+	}
+	logDir := filepath.Join(o.logDir, name+"_"+randomHex(4))
 	podCfg := &runtime.PodSandboxConfig{
 		Metadata:     &runtime.PodSandboxMetadata{Name: name, Namespace: "berth", Uid: randomHex(16)},
-		Hostname:     name,
-		LogDirectory: filepath.Join(o.logDir, name+"_"+randomHex(4)),
+		Hostname:     hostname,
+		LogDirectory: logDir,
+		PortMappings: published,
 		Labels:       map[string]string{runPodLabel: "true"},
+		Annotations:  map[string]string{runLogDirAnnotation: logDir},
 		Linux:        &runtime.LinuxPodSandboxConfig{SecurityContext: &runtime.LinuxSandboxSecurityContext{NamespaceOptions: ownPID}},
 	}
-	ctrCfg, err := o.containerConfig(name, imageID, image, command)
-	if err != nil {
-		return err
+	if o.remove && o.detach {
+		podCfg.Annotations[berthinfo.RemoveOnExitAnnotation] = "true"
 	}
-	if podCfg.PortMappings, err = parsePublish(o.publish); err != nil {
-		return err
-	}
+	ctrCfg := ctrTemplate
+	ctrCfg.Metadata = &runtime.ContainerMetadata{Name: name}
+	ctrCfg.Image = &runtime.ImageSpec{Image: imageID, UserSpecifiedImage: image}
+	ctrCfg.LogPath = name + ".log"
 	ctx, cancel := c.ctx()
 	resp, err := c.Runtime.RunPodSandbox(ctx, &runtime.RunPodSandboxRequest{Config: podCfg, RuntimeHandler: o.handler})
 	cancel()
 	if err != nil {
-		return c.explain(err)
+		os.RemoveAll(logDir)
+		return runtimeFailure(c.explain(err))
 	}
 	podID := resp.PodSandboxId
 	id, err := c.createContainer(podID, ctrCfg, podCfg)
@@ -96,97 +143,115 @@ func runRun(g *globalOptions, o *runOptions, image string, command []string) err
 		err = c.explain(err)
 	}
 	if err != nil {
-		c.removePod(podID)
-		return err
+		c.removeRunPod(podID)
+		return containerFailure(err)
 	}
 	if o.detach {
 		fmt.Println(id)
 		return nil
 	}
-	return c.attachUntilExit(id, podID, o.remove)
+	return c.runUntilExit(id, podID, o)
 }
 
-func (o *runOptions) containerConfig(name, imageID, image string, command []string) (*runtime.ContainerConfig, error) {
-	cfg := &runtime.ContainerConfig{
-		Metadata: &runtime.ContainerMetadata{Name: name},
-		Image:    &runtime.ImageSpec{Image: imageID, UserSpecifiedImage: image},
-		Args:     command, // like docker: COMMAND replaces the image's cmd, not its entrypoint
-		LogPath:  name + ".log",
-		Linux:    &runtime.LinuxContainerConfig{SecurityContext: &runtime.LinuxContainerSecurityContext{NamespaceOptions: ownPID}},
-	}
-	for _, kv := range o.env {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok { // -e NAME passes the CLI's own value, as docker does; unset: nothing
-			if v, ok = os.LookupEnv(k); !ok {
-				continue
-			}
-		}
-		cfg.Envs = append(cfg.Envs, &runtime.KeyValue{Key: k, Value: []byte(v)})
-	}
-	for _, vol := range o.volumes {
-		parts := strings.Split(vol, ":")
-		if len(parts) < 2 || len(parts) > 3 || (len(parts) == 3 && parts[2] != "ro" && parts[2] != "rw") {
-			return nil, fmt.Errorf("-v %q: want SRC:DST[:ro]", vol)
-		}
-		src, err := filepath.Abs(parts[0])
-		if err != nil {
-			return nil, err
-		}
-		cfg.Mounts = append(cfg.Mounts, &runtime.Mount{HostPath: src, ContainerPath: parts[1], Readonly: len(parts) == 3 && parts[2] == "ro"})
-	}
-	return cfg, nil
-}
-
-// ensureImage returns the image's ID, pulling it first if it is missing.
-func (c *client) ensureImage(image string) (string, error) {
-	ctx, cancel := c.ctx()
-	defer cancel()
-	st, err := c.Images.ImageStatus(ctx, &runtime.ImageStatusRequest{Image: &runtime.ImageSpec{Image: image}})
-	if err == nil && st.Image != nil {
-		return st.Image.Id, nil
-	}
-	resp, err := c.Images.PullImage(ctx, &runtime.PullImageRequest{Image: &runtime.ImageSpec{Image: image}})
-	if err != nil {
-		return "", c.explain(err)
-	}
-	return resp.ImageRef, nil
-}
-
-// attachUntilExit streams the container's output until it exits, then
-// returns its exit code (as an exitError). Ctrl-C stops the container.
-func (c *client) attachUntilExit(id, podID string, remove bool) error {
-	sigs := make(chan os.Signal, 1)
+// runUntilExit stays with the container until it exits: attached to its
+// stdio with -i or -t, else following its log. The first Ctrl-C stops it
+// (SIGTERM, SIGKILL after 10 s), a second kills it at once. Then its pod
+// is stopped (its IP and host ports freed), or removed with --rm, and the
+// container's exit code is returned (as an exitError).
+func (c *client) runUntilExit(id, podID string, o *runOptions) error {
+	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sigs)
 	go func() {
-		if _, ok := <-sigs; ok {
-			ctx, cancel := c.ctx()
-			defer cancel()
-			c.Runtime.StopContainer(ctx, &runtime.StopContainerRequest{ContainerId: id, Timeout: 10})
+		timeout := int64(10)
+		for range sigs {
+			if timeout > 0 {
+				fmt.Fprintf(os.Stderr, "berth: stopping %s (Ctrl-C again to kill it)\n", shortID(id, false))
+			}
+			go func(timeout int64) {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Duration(timeout+30)*time.Second)
+				defer cancel()
+				c.Runtime.StopContainer(ctx, &runtime.StopContainerRequest{ContainerId: id, Timeout: timeout})
+			}(timeout)
+			timeout = 0
 		}
 	}()
-	err := c.printLogs(id, &logsOptions{follow: true, tail: -1}, os.Stdout, os.Stderr)
-	st, serr := c.containerStatus(id)
-	if remove {
-		c.removePod(podID)
+	var err error
+	if o.interactive || o.tty {
+		err = c.attachSession(id, streamOptions{stdin: o.interactive, tty: o.tty})
+		var ce *callError
+		if errors.As(err, &ce) && ce.code == codes.FailedPrecondition { // it is done already: show what it wrote
+			err = c.printLogs(id, &logsOptions{tail: -1}, os.Stdout, os.Stderr)
+		}
+	} else {
+		err = c.printLogs(id, &logsOptions{follow: true, tail: -1}, os.Stdout, os.Stderr)
 	}
-	if err != nil {
-		return err
+	st, serr := c.waitExited(id, 10*time.Second)
+	if o.remove {
+		c.removeRunPod(podID)
+	} else {
+		c.stopPod(podID)
 	}
 	if serr != nil {
 		return serr
 	}
-	if st.ExitCode != 0 {
+	if st.State == runtime.ContainerState_CONTAINER_EXITED && st.ExitCode != 0 {
 		return exitError(st.ExitCode)
+	}
+	if err != nil {
+		return err
 	}
 	return nil
 }
 
-func (c *client) removePod(podID string) {
+// attachSession attaches the terminal to a running container.
+func (c *client) attachSession(id string, o streamOptions) error {
+	var resp *runtime.AttachResponse
+	err := c.call(func(ctx context.Context) (err error) {
+		resp, err = c.Runtime.Attach(ctx, &runtime.AttachRequest{ContainerId: id, Stdin: o.stdin, Tty: o.tty, Stdout: true, Stderr: !o.tty})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return runSession(resp.Url, o)
+}
+
+// waitExited waits up to timeout for the container to have exited (an
+// attach session can end a moment before the runtime records the exit).
+func (c *client) waitExited(id string, timeout time.Duration) (*runtime.ContainerStatus, error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		st, err := c.containerStatus(id)
+		if err != nil || st.State == runtime.ContainerState_CONTAINER_EXITED || time.Now().After(deadline) {
+			return st, err
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// ensureImage returns the image's ID, pulling it first if it is missing,
+// with progress on stderr (stdout is the container's).
+func (c *client) ensureImage(image string) (string, error) {
+	ctx, cancel := c.ctx()
+	st, err := c.Images.ImageStatus(ctx, &runtime.ImageStatusRequest{Image: &runtime.ImageSpec{Image: image}})
+	cancel()
+	if err == nil && st.Image != nil {
+		return st.Image.Id, nil
+	}
+	fmt.Fprintf(os.Stderr, "Unable to find image %s locally; pulling it\n", image)
+	resp, err := c.pullWithProgress(image, &runtime.PullImageRequest{Image: &runtime.ImageSpec{Image: image}}, os.Stderr, false)
+	if err != nil {
+		return "", err
+	}
+	return resp.ImageRef, nil
+}
+
+func (c *client) stopPod(podID string) {
 	ctx, cancel := c.ctx()
 	defer cancel()
-	if _, err := c.Runtime.RemovePodSandbox(ctx, &runtime.RemovePodSandboxRequest{PodSandboxId: podID}); err != nil {
-		fmt.Fprintf(os.Stderr, "berth: remove pod %s: %v\n", podID, c.explain(err))
+	if _, err := c.Runtime.StopPodSandbox(ctx, &runtime.StopPodSandboxRequest{PodSandboxId: podID}); err != nil {
+		fmt.Fprintf(os.Stderr, "berth: stop pod %s: %v\n", podID, c.explain(err))
 	}
 }
 
@@ -194,33 +259,4 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// parsePublish reads docker-style -p values.
-func parsePublish(specs []string) ([]*runtime.PortMapping, error) {
-	var out []*runtime.PortMapping
-	for _, spec := range specs {
-		proto := runtime.Protocol_TCP
-		rest := spec
-		if p, ok := strings.CutSuffix(rest, "/udp"); ok {
-			rest, proto = p, runtime.Protocol_UDP
-		} else {
-			rest = strings.TrimSuffix(rest, "/tcp")
-		}
-		parts := strings.Split(rest, ":")
-		var hostIP string
-		if len(parts) == 3 {
-			hostIP, parts = parts[0], parts[1:]
-		}
-		if len(parts) != 2 {
-			return nil, fmt.Errorf("-p %q: want [HOST-IP:]HOST-PORT:CONTAINER-PORT[/udp]", spec)
-		}
-		hostPort, err1 := strconv.ParseUint(parts[0], 10, 16)
-		ctrPort, err2 := strconv.ParseUint(parts[1], 10, 16)
-		if err1 != nil || err2 != nil || hostPort == 0 || ctrPort == 0 {
-			return nil, fmt.Errorf("-p %q: ports must be 1-65535", spec)
-		}
-		out = append(out, &runtime.PortMapping{Protocol: proto, HostIp: hostIP, HostPort: int32(hostPort), ContainerPort: int32(ctrPort)})
-	}
-	return out, nil
 }

@@ -1,6 +1,10 @@
 package main
 
 import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
@@ -17,7 +21,12 @@ func TestParsePublish(t *testing.T) {
 	if got[1].HostIp != "127.0.0.1" || got[1].Protocol != runtime.Protocol_UDP || got[1].HostPort != 5353 {
 		t.Errorf("second %+v", got[1])
 	}
-	for _, bad := range []string{"80", "x:80", "0:80", "1:2:3:4", "70000:80"} {
+	// No host port: 0, a free one is picked when the pod is made.
+	if got, err := parsePublish([]string{"80", "127.0.0.1::53/udp"}); err != nil || got[0].HostPort != 0 || got[0].ContainerPort != 80 ||
+		got[1].HostPort != 0 || got[1].HostIp != "127.0.0.1" || got[1].Protocol != runtime.Protocol_UDP {
+		t.Errorf("random host ports: %v %v", got, err)
+	}
+	for _, bad := range []string{"x:80", "0:80", "1:2:3:4", "70000:80", "nothost:1:2", "0"} {
 		if _, err := parsePublish([]string{bad}); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
@@ -42,6 +51,75 @@ func TestEnvFromTheShell(t *testing.T) {
 	for k, v := range want {
 		if got[k] != v {
 			t.Fatalf("envs %v, want %v", got, want)
+		}
+	}
+}
+
+func TestRunFlagsMakeTheContainerConfig(t *testing.T) {
+	envFile := filepath.Join(t.TempDir(), "env")
+	os.WriteFile(envFile, []byte("# comment\n\nFROM_FILE=a b\n  INDENTED=1\nEMPTY=\n"), 0o600)
+	o := &runOptions{workdir: "/srv", user: "1000:2000", memory: "64m", cpus: "1.5", interactive: true, tty: true,
+		entrypoint: "/bin/env", entrypointSet: true, envFiles: []string{envFile}, env: []string{"FROM_FLAG=x"}}
+	cfg, err := o.containerConfig("n", "img", "img", []string{"-i"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, r := cfg.Linux.SecurityContext, cfg.Linux.Resources
+	if cfg.WorkingDir != "/srv" || sc.RunAsUser.GetValue() != 1000 || sc.RunAsGroup.GetValue() != 2000 ||
+		r.MemoryLimitInBytes != 64<<20 || r.CpuQuota != 150000 || r.CpuPeriod != 100000 ||
+		!cfg.Stdin || !cfg.StdinOnce || !cfg.Tty || strings.Join(cfg.Command, " ") != "/bin/env" || strings.Join(cfg.Args, " ") != "-i" {
+		t.Fatalf("config: %+v", cfg)
+	}
+	var envs []string
+	for _, kv := range cfg.Envs {
+		envs = append(envs, kv.Key+"="+string(kv.Value))
+	}
+	if strings.Join(envs, ";") != "FROM_FILE=a b;INDENTED=1;EMPTY=;FROM_FLAG=x" {
+		t.Errorf("envs: %q", envs)
+	}
+	o = &runOptions{user: "nobody"}
+	if cfg, err := o.containerConfig("n", "i", "i", nil); err != nil || cfg.Linux.SecurityContext.RunAsUsername != "nobody" {
+		t.Errorf("-u nobody: %v %v", cfg, err)
+	}
+	// --entrypoint "" runs COMMAND as the whole command line.
+	o = &runOptions{entrypointSet: true}
+	if cfg, err := o.containerConfig("n", "i", "i", []string{"sh", "-c", "x"}); err != nil || strings.Join(cfg.Command, " ") != "sh" || strings.Join(cfg.Args, " ") != "-c x" {
+		t.Errorf("--entrypoint \"\": %v %v", cfg, err)
+	}
+	for _, bad := range []*runOptions{{memory: "lots"}, {memory: "-1m"}, {cpus: "0"}, {cpus: "x"}, {user: "a:b"}, {user: ":1"},
+		{workdir: "relative"}, {envFiles: []string{"/nonexistent"}}, {entrypointSet: true}} {
+		if _, err := bad.containerConfig("n", "i", "i", nil); err == nil {
+			t.Errorf("%+v accepted", bad)
+		}
+	}
+	os.WriteFile(envFile, []byte("NOT A KEY=1\n"), 0o600)
+	if _, err := (&runOptions{envFiles: []string{envFile}}).containerConfig("n", "i", "i", nil); err == nil || !strings.Contains(err.Error(), "line 1") {
+		t.Errorf("bad env file line: %v", err)
+	}
+}
+
+func TestParseBytes(t *testing.T) {
+	for in, want := range map[string]int64{"512": 512, "1k": 1024, "64m": 64 << 20, "2G": 2 << 30, "10b": 10} {
+		if got, err := parseBytes(in); err != nil || got != want {
+			t.Errorf("%s: %d %v, want %d", in, got, err, want)
+		}
+	}
+}
+
+func TestDockerExitCodes(t *testing.T) {
+	cases := map[error]int{
+		containerFailure(errors.New(`InvalidArgument: exec: "nope": executable file not found in $PATH`)): 127,
+		containerFailure(errors.New("FailedPrecondition: permission denied")):                             126,
+		containerFailure(errors.New("Unknown: runc failed")):                                              125,
+		usage(errors.New("bad flag")):                                                                     125,
+		errors.New("unknown shorthand flag: 'z' in -z"):                                                   125,
+		errors.New("unknown flag: --zz"):                                                                  125,
+		errors.New(`unknown command "tagg" for "berth"`):                                                  1,
+		errors.New("something else"):                                                                      1,
+	}
+	for err, want := range cases {
+		if got := exitCode(err); got != want {
+			t.Errorf("%v: exit %d, want %d", err, got, want)
 		}
 	}
 }

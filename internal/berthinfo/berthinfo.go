@@ -19,3 +19,8 @@ var Version = "0.1.0-dev"
 // one being {"subscribed": true} so the client knows it can start the pull.
 // Other runtimes answer Unimplemented and the CLI shows no bars.
 const PullProgressMethod = "/berth.v1.Progress/PullProgress"
+
+// RemoveOnExitAnnotation on a pod asks berthd to remove the pod, and the
+// log directory it names, once every container in it has exited (`berth
+// run --rm -d`: nobody stays to remove it).
+const RemoveOnExitAnnotation = "berth.io/remove-on-exit"

@@ -72,7 +72,7 @@ func TestInvalidValuesAreNamed(t *testing.T) {
 		"[image]\nmax_concurrent_downloads = 0":                 "image.max_concurrent_downloads",
 		"[[registry.hosts]]\nhost = \"\"":                       "registry.hosts[0].host",
 		"[[registry.hosts]]\nhost=\"a\"\nmirrors=[\"ftp://x\"]": "registry.hosts[0].mirrors[0]",
-		"[network]\nno_masquerade = [\"10.1.0.0\"]":            "network.no_masquerade",
+		"[network]\nno_masquerade = [\"10.1.0.0\"]":             "network.no_masquerade",
 	}
 	for text, key := range cases {
 		c, err := Load(writeConfig(t, text))

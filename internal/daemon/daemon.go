@@ -31,6 +31,8 @@ type Daemon struct {
 	listener net.Listener
 	stream   *streamServer
 	probes   *handlerprobe.Set
+	// background runs beside serving until its channel is closed.
+	background func(stop <-chan struct{})
 }
 
 // New sets up berthd from a validated configuration: it takes the root
@@ -77,6 +79,7 @@ func New(cfg *config.Config) (_ *Daemon, err error) {
 		grpc.ChainStreamInterceptor(cri.StreamInterceptor),
 		grpc.MaxRecvMsgSize(16<<20), grpc.MaxSendMsgSize(32<<20),
 	)
+	d.background = func(stop <-chan struct{}) { removeOnExit(pods, containers, stop) }
 	server := cri.NewServer(images, pods, containers, net, handlers, d.probes, cfg.Runtime.DefaultHandler)
 	if d.stream, err = startStreaming(cfg.Streaming, &cri.StreamRuntime{Containers: containers, Pods: pods}); err != nil {
 		return nil, err
@@ -100,6 +103,9 @@ func (d *Daemon) Serve(ctx context.Context) error {
 	stopTrim := make(chan struct{})
 	defer close(stopTrim)
 	go memtrim.Every(time.Minute, stopTrim)
+	if d.background != nil {
+		go d.background(stopTrim)
+	}
 	idle := memtrim.NewIdle(2 * time.Second) // and after each burst of calls
 	defer idle.Stop()
 	cri.Activity = idle.Touch

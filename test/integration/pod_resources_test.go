@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -113,13 +114,47 @@ func enableCrun(t *testing.T) {
 		t.Fatalf("bind hugetlb for crun: %v %s", err, out)
 	}
 	t.Cleanup(func() {
+		// The hierarchy dies with its last mount only if no cgroup, not
+		// even a dying one, is left in it; only then hugetlb goes back to
+		// the cgroup2 mount. Removed cgroups linger a moment: wait.
+		removeCgroupTree(dir)
+		hugetlbCgroups := regexp.MustCompile(`(?m)^hugetlb\s+(\d+)\s+(\d+)`)
+		for end := time.Now().Add(15 * time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+			data, _ := os.ReadFile("/proc/cgroups")
+			if m := hugetlbCgroups.FindSubmatch(data); m == nil || string(m[2]) == "1" {
+				break
+			}
+		}
 		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
 			t.Errorf("undo the hugetlb binding: %v %s", err, out)
 		}
 		if made {
 			os.Remove(dir)
 		}
+		for end := time.Now().Add(5 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			data, _ := os.ReadFile("/proc/cgroups")
+			if m := hugetlbCgroups.FindSubmatch(data); m == nil || string(m[1]) == "0" {
+				break
+			} else if time.Now().After(end) {
+				t.Errorf("hugetlb is still bound to a v1 hierarchy after the test:\n%s", data)
+				break
+			}
+		}
 	})
+}
+
+// removeCgroupTree removes the cgroups below dir, deepest first.
+func removeCgroupTree(dir string) {
+	var dirs []string
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && d.IsDir() && p != dir {
+			dirs = append(dirs, p)
+		}
+		return nil
+	})
+	for i := len(dirs) - 1; i >= 0; i-- {
+		os.Remove(dirs[i])
+	}
 }
 
 func TestCrunHandler(t *testing.T) {

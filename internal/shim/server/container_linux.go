@@ -40,7 +40,23 @@ type container struct {
 
 	attachMu  sync.Mutex
 	attachers map[*wire.FrameWriter]struct{}
+	// early holds the output of an interactive (stdin_once) container
+	// until its first client attaches, which then sees it from the start:
+	// `run -it` and `kubectl run -it` attach only after the start, when a
+	// shell has printed its prompt already.
+	early    []frame
+	earlyLen int
+	attached bool
 }
+
+// frame is one chunk of output kept for the first attach.
+type frame struct {
+	typ  byte
+	data []byte
+}
+
+// maxEarly bounds the output kept for the first attach.
+const maxEarly = 64 << 10
 
 // broadcast gives output to every attached client. A client that cannot
 // keep up is dropped rather than allowed to stall the container.
@@ -51,11 +67,32 @@ func (c *container) broadcast(stream string, data []byte) {
 	}
 	c.attachMu.Lock()
 	defer c.attachMu.Unlock()
+	if !c.attached && c.req.StdinOnce && c.earlyLen+len(data) <= maxEarly {
+		c.early = append(c.early, frame{typ, append([]byte(nil), data...)})
+		c.earlyLen += len(data)
+	}
 	for w := range c.attachers {
 		if err := w.Write(typ, data); err != nil {
 			delete(c.attachers, w)
 		}
 	}
+}
+
+// addAttacher makes fw receive the container's output from now on; the
+// first client gets what an interactive container wrote before it came.
+func (c *container) addAttacher(fw *wire.FrameWriter) {
+	c.attachMu.Lock()
+	defer c.attachMu.Unlock()
+	if c.attachers == nil {
+		c.attachers = map[*wire.FrameWriter]struct{}{}
+	}
+	if !c.attached {
+		for _, f := range c.early {
+			fw.Write(f.typ, f.data)
+		}
+		c.attached, c.early, c.earlyLen = true, nil, 0
+	}
+	c.attachers[fw] = struct{}{}
 }
 
 func (c *container) snapshot() wire.State {

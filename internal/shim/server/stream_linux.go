@@ -226,12 +226,7 @@ func pumpInput(r *bufio.Reader, stdin, console *os.File) {
 // attach streams the container's output to the client and its input to
 // the container until the container exits or the client leaves.
 func (c *container) attach(r *bufio.Reader, fw *wire.FrameWriter, req *wire.StreamRequest) {
-	c.attachMu.Lock()
-	if c.attachers == nil {
-		c.attachers = map[*wire.FrameWriter]struct{}{}
-	}
-	c.attachers[fw] = struct{}{}
-	c.attachMu.Unlock()
+	c.addAttacher(fw)
 	defer func() {
 		c.attachMu.Lock()
 		delete(c.attachers, fw)

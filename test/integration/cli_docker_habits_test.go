@@ -1,0 +1,193 @@
+package integration
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// cliExit runs the CLI and returns its stdout+stderr and exit code.
+func cliExit(t *testing.T, b *berthd, args ...string) (string, int) {
+	t.Helper()
+	out, err := exec.Command(berthBin, append([]string{"--endpoint", b.Socket}, args...)...).CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return string(out), ee.ExitCode()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out), 0
+}
+
+// TestCLIRunFlagsAsDocker (root): docker's run flags reach the container,
+// the exit codes are docker's, names are unique, and nothing is left in
+// the log dir.
+func TestCLIRunFlagsAsDocker(t *testing.T) {
+	ti := images(t)
+	b := startBerthd(t, mirrorConfig(ti))
+	logDir := t.TempDir()
+	run := func(args ...string) (string, int) {
+		t.Helper()
+		return cliExit(t, b, append([]string{"run", "--log-dir", logDir}, args...)...)
+	}
+	// The first run pulls, with its progress on stderr: stdout is the container's.
+	cmd := exec.Command(berthBin, "--endpoint", b.Socket, "run", "--rm", "--log-dir", logDir, "busybox", "echo", "out")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if out, err := cmd.Output(); err != nil || string(out) != "out\n" || !strings.Contains(stderr.String(), "pulled") {
+		t.Fatalf("run with a pull: %v stdout %q stderr %q", err, out, stderr.String())
+	}
+	out, code := run("--rm", "-w", "/tmp", "-u", "1234:5678", "--hostname", "hal", "-m", "64m", "--cpus", "0.5",
+		"busybox", "sh", "-c", "pwd; id -u; id -g; hostname; cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/memory.max 2>/dev/null; cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu.max 2>/dev/null; true")
+	if code != 0 || !regexp.MustCompile(`^/tmp\n1234\n5678\nhal\n67108864\n(50000|50000 100000)\n$`).MatchString(out) {
+		t.Errorf("-w -u --hostname -m --cpus: exit %d, container saw %q", code, out)
+	}
+	if out, code := run("--rm", "--entrypoint", "/bin/echo", "busybox", "from", "entrypoint"); code != 0 || out != "from entrypoint\n" {
+		t.Errorf("--entrypoint: %d %q", code, out)
+	}
+	envFile := filepath.Join(t.TempDir(), "env")
+	os.WriteFile(envFile, []byte("# a comment\nFROM_FILE=file value\n"), 0o600)
+	if out, code := run("--rm", "--env-file", envFile, "busybox", "sh", "-c", "echo $FROM_FILE"); code != 0 || out != "file value\n" {
+		t.Errorf("--env-file: %d %q", code, out)
+	}
+	// docker's exit codes: the container's, 127 for a missing command, 126
+	// for one that cannot be run, 125 for berth's own failures.
+	if _, code := run("--rm", "busybox", "sh", "-c", "exit 42"); code != 42 {
+		t.Errorf("exit 42 gave %d", code)
+	}
+	if out, code := run("--rm", "busybox", "no-such-command"); code != 127 || !strings.Contains(out, "no-such-command") {
+		t.Errorf("a missing command: exit %d %q, want 127", code, out)
+	}
+	if out, code := run("--rm", "busybox", "/etc/passwd"); code != 126 {
+		t.Errorf("a command that is not executable: exit %d %q, want 126", code, out)
+	}
+	if _, code := run("--no-such-flag", "busybox"); code != 125 {
+		t.Errorf("an unknown flag: exit %d, want 125", code)
+	}
+	if _, code := run("-z", "busybox"); code != 125 {
+		t.Errorf("an unknown short flag: exit %d, want 125", code)
+	}
+	if _, code := run("--rm", "127.0.0.1:1/nothing:here", "true"); code != 125 {
+		t.Errorf("an image that cannot be pulled: exit %d, want 125", code)
+	}
+	// Names are unique.
+	mustCLI(t, b, "run", "-d", "--name", "only", "--log-dir", logDir, "busybox", "sleep", "1000")
+	if out, code := run("-d", "--name", "only", "busybox", "true"); code != 125 || !strings.Contains(out, "already in use") {
+		t.Errorf("a second --name only: exit %d %q, want 125 and 'already in use'", code, out)
+	}
+	if pods := mustCLI(t, b, "pods", "-q"); strings.Count(pods, "\n") != 1 {
+		t.Errorf("the refused run left a pod: %q", pods)
+	}
+	mustCLI(t, b, "rm", "-f", "only")
+	// --rm with -d: berthd removes the pod once the container exits.
+	mustCLI(t, b, "run", "-d", "--rm", "--name", "brief", "--log-dir", logDir, "busybox", "sleep", "0.5")
+	waitUntil(t, 20*time.Second, "the --rm -d pod to be removed", func() bool {
+		return mustCLI(t, b, "pods", "-q") == ""
+	})
+	// Nothing is left in the log dir by any of these runs.
+	if left, _ := os.ReadDir(logDir); len(left) != 0 {
+		var names []string
+		for _, e := range left {
+			names = append(names, e.Name())
+		}
+		t.Errorf("left in the log dir: %v", names)
+	}
+}
+
+// TestCLIRunPublishesAsDocker (root): -p with no host port and -P pick free
+// ports; a port a host process listens on, or another pod publishes, is
+// refused before anything is made.
+func TestCLIRunPublishesAsDocker(t *testing.T) {
+	ti := images(t)
+	b := startBerthd(t, mirrorConfig(ti))
+	web := ti.Ref("web:latest")
+	mustPull(t, b, web)
+	logDir := t.TempDir()
+	mustCLI(t, b, "run", "-d", "--name", "any", "--log-dir", logDir, "-p", "127.0.0.1::80", web)
+	mustCLI(t, b, "run", "-d", "--name", "all", "--log-dir", logDir, "-P", web)
+	for _, name := range []string{"any", "all"} {
+		out := mustCLI(t, b, "inspectp", name)
+		m := regexp.MustCompile(`"host_port":\s*(\d+)`).FindStringSubmatch(out)
+		if m == nil {
+			t.Fatalf("%s: no host port in its pod:\n%s", name, out)
+		}
+		if body := fetch("http://127.0.0.1:" + m[1] + "/"); body != "hello from berth\n" {
+			t.Errorf("%s: the picked port %s served %q", name, m[1], body)
+		}
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	busy := l.Addr().(*net.TCPAddr).Port
+	if out, code := cliExit(t, b, "run", "-d", "--log-dir", logDir, "-p", fmt.Sprintf("127.0.0.1:%d:80", busy), web); code != 125 || !strings.Contains(out, "already allocated") {
+		t.Errorf("a port a host process listens on: exit %d %q", code, out)
+	}
+	port := freeTCPPort(t)
+	mustCLI(t, b, "run", "-d", "--name", "first", "--log-dir", logDir, "-p", fmt.Sprintf("%d:80", port), web)
+	if out, code := cliExit(t, b, "run", "-d", "--log-dir", logDir, "-p", fmt.Sprintf("127.0.0.1:%d:80", port), web); code != 125 || !strings.Contains(out, "pod first publishes it") {
+		t.Errorf("a port another pod publishes: exit %d %q", code, out)
+	}
+	if pods := mustCLI(t, b, "pods", "-q"); strings.Count(pods, "\n") != 3 {
+		t.Errorf("refused runs left pods: %q", pods)
+	}
+	for _, name := range []string{"any", "all", "first"} {
+		mustCLI(t, b, "rm", "-f", name)
+	}
+	if left, _ := os.ReadDir(logDir); len(left) != 0 {
+		t.Errorf("rm left %d log dirs", len(left))
+	}
+}
+
+// TestCLIRunInteractive (root): run -it on a terminal (script(1) gives it
+// one) talks to the container's shell; -i alone pipes stdin through.
+func TestCLIRunInteractive(t *testing.T) {
+	ti := images(t)
+	b := startBerthd(t, mirrorConfig(ti))
+	mustPull(t, b, ti.Ref("busybox:latest"))
+	logDir := t.TempDir()
+	cmd := exec.Command(berthBin, "--endpoint", b.Socket, "run", "--rm", "-i", "--log-dir", logDir, "busybox", "sh", "-c", "cat; exit 3")
+	cmd.Stdin = strings.NewReader("through stdin\n")
+	out, err := cmd.Output()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 3 || string(out) != "through stdin\n" {
+		t.Errorf("run -i: %v %q", err, out)
+	}
+	tty := exec.Command("script", "-qec", fmt.Sprintf("%s --endpoint %s run --rm -it --log-dir %s busybox sh -c 'tty; read line; echo got $line; exit 5'",
+		berthBin, b.Socket, logDir), "/dev/null")
+	stdin, _ := tty.StdinPipe()
+	var buf strings.Builder
+	tty.Stdout, tty.Stderr = &buf, &buf
+	if err := tty.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		time.Sleep(2 * time.Second)
+		stdin.Write([]byte("typed\r"))
+	}()
+	err = tty.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 5 || !strings.Contains(buf.String(), "/dev/pts/") || !strings.Contains(buf.String(), "got typed") {
+		t.Errorf("run -it: %v %q", err, buf.String())
+	}
+	if pods := mustCLI(t, b, "pods", "-q"); pods != "" {
+		t.Errorf("run --rm left pods: %q", pods)
+	}
+}
+
+// waitUntil polls ok every 100 ms until it holds or within passes.
+func waitUntil(t *testing.T, within time.Duration, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
