@@ -29,7 +29,10 @@ func userFlows(t *testing.T, c *cluster) {
 	ns := "flows"
 	c.mustKubectl(t, "create", "namespace", ns)
 	defer c.kubectl("delete", "namespace", ns, "--wait=false")
-	k := func(args ...string) string { t.Helper(); return c.mustKubectl(t, append([]string{"-n", ns}, args...)...) }
+	k := func(args ...string) string {
+		t.Helper()
+		return c.mustKubectl(t, append([]string{"-n", ns}, args...)...)
+	}
 	node1 := c.nodes[0].name
 
 	t.Run("run-and-logs", func(t *testing.T) {
@@ -352,4 +355,3 @@ func httpGet(url string) (string, error) {
 	body, err := io.ReadAll(resp.Body)
 	return string(body), err
 }
-

@@ -19,7 +19,10 @@ func twoNodeFlows(t *testing.T, c *cluster) {
 	ns := "two-nodes"
 	c.mustKubectl(t, "create", "namespace", ns)
 	defer c.kubectl("delete", "namespace", ns, "--wait=false")
-	k := func(args ...string) string { t.Helper(); return c.mustKubectl(t, append([]string{"-n", ns}, args...)...) }
+	k := func(args ...string) string {
+		t.Helper()
+		return c.mustKubectl(t, append([]string{"-n", ns}, args...)...)
+	}
 	n1, n2 := c.nodes[0].name, c.nodes[1].name
 
 	manifest := deployment(ns, "spread", agnhost, 6)
