@@ -24,3 +24,24 @@ const PullProgressMethod = "/berth.v1.Progress/PullProgress"
 // log directory it names, once every container in it has exited (`berth
 // run --rm -d`: nobody stays to remove it).
 const RemoveOnExitAnnotation = "berth.io/remove-on-exit"
+
+// The image transfer methods berthd serves beside the CRI (which has no
+// verbs for them), for `berth tag/rmi/save/load/push`. Requests and
+// responses are well-known types: Structs, and BytesValue chunks of an
+// archive. Other runtimes answer Unimplemented.
+const (
+	ImagesService = "berth.v1.Images"
+	// TagMethod: {source, target} -> {id}.
+	TagMethod = "/berth.v1.Images/Tag"
+	// UntagMethod: {tag} -> {id, tags: [the image's tags left]}.
+	UntagMethod = "/berth.v1.Images/Untag"
+	// SaveMethod: {images: [...], format: "docker"|"oci"} -> a stream of
+	// BytesValue chunks of the archive.
+	SaveMethod = "/berth.v1.Images/Save"
+	// LoadMethod: a stream of BytesValue chunks of an archive ->
+	// {images: [{id, tags}]}.
+	LoadMethod = "/berth.v1.Images/Load"
+	// PushMethod: {source, target, username, password} -> a stream of
+	// {complete, total} progress, then {digest}.
+	PushMethod = "/berth.v1.Images/Push"
+)

@@ -58,4 +58,5 @@ func (s *Server) Register(g *grpc.Server) {
 	runtime.RegisterRuntimeServiceServer(g, s)
 	runtime.RegisterImageServiceServer(g, s)
 	g.RegisterService(&progressServiceDesc, s)
+	g.RegisterService(&imagesServiceDesc, s)
 }

@@ -65,6 +65,16 @@ func (r *Registries) endpoints(ref Reference) []endpoint {
 	return append(out, endpoint{host: host, plain: h.PlainHTTP})
 }
 
+// pushEndpoint is where a push of ref goes: its own registry, never a
+// mirror.
+func (r *Registries) pushEndpoint(ref Reference) endpoint {
+	host := ref.Domain
+	if host == DefaultDomain {
+		host = "index.docker.io"
+	}
+	return endpoint{host: host, plain: r.hosts[ref.Domain].PlainHTTP}
+}
+
 // repository names ref's repository on endpoint e.
 func (e endpoint) repository(ref Reference) (name.Repository, error) {
 	opts := []name.Option{name.StrictValidation}

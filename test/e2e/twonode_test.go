@@ -28,7 +28,7 @@ func twoNodeFlows(t *testing.T, c *cluster) {
 	manifest := deployment(ns, "spread", agnhost, 6)
 	manifest = strings.Replace(manifest, "      terminationGracePeriodSeconds: 5\n", `      terminationGracePeriodSeconds: 5
       topologySpreadConstraints:
-      - {maxSkew: 1, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: spread}}}
+      - {maxSkew: 1, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: DoNotSchedule, nodeTaintsPolicy: Honor, labelSelector: {matchLabels: {app: spread}}}
 `, 1)
 	c.apply(t, manifest)
 	k("rollout", "status", "deployment/spread", "--timeout=120s")
@@ -48,13 +48,13 @@ func twoNodeFlows(t *testing.T, c *cluster) {
 			if len(f) != 3 {
 				continue
 			}
-			got, err := c.kubectl("-n", ns, "exec", "client", "--", "wget", "-qO-", "-T", "5", "http://"+f[2]+":8080/hostname")
+			got, err := c.httpFromPod(ns, "client", f[2], 8080, "/hostname")
 			if err != nil || got != f[0] {
 				t.Errorf("from %s (%s) to %s on %s (%s): %q %v", "client", n1, f[0], f[1], f[2], got, err)
 			}
 			// The server sees the client's own pod IP: no NAT between pods.
 			if f[1] == n2 {
-				src, err := c.kubectl("-n", ns, "exec", "client", "--", "wget", "-qO-", "-T", "5", "http://"+f[2]+":8080/clientip")
+				src, err := c.httpFromPod(ns, "client", f[2], 8080, "/clientip")
 				if err != nil || !strings.HasPrefix(src, clientIP+":") {
 					t.Errorf("%s on %s saw the client as %q (%v), want its pod IP %s", f[0], n2, src, err, clientIP)
 				}
@@ -68,9 +68,10 @@ func twoNodeFlows(t *testing.T, c *cluster) {
 
 	t.Run("drain", func(t *testing.T) {
 		defer c.kubectl("uncordon", n1)
-		// The spread constraint counts only schedulable nodes' pods once
-		// n1 is cordoned (nodeTaintsPolicy Honor is not the default, but a
-		// cordoned node is unschedulable for the scheduler's filter).
+		// Once n1 is cordoned (tainted unschedulable) the spread
+		// constraint leaves it out of its domains (nodeTaintsPolicy:
+		// Honor; with the default, Ignore, an empty n1 keeps the skew
+		// above 1 and the evicted replicas stay Pending).
 		start := time.Now()
 		if _, err := c.kubectl("drain", n1, "--ignore-daemonsets", "--delete-emptydir-data", "--force", "--timeout=180s"); err != nil {
 			t.Fatal(err)
@@ -86,6 +87,22 @@ func twoNodeFlows(t *testing.T, c *cluster) {
 			t.Error(err)
 		}
 	})
+}
+
+// httpFromPod GETs path from ip:port inside pod and returns the body. It
+// speaks HTTP through busybox nc: Debian's static busybox wget crashes
+// (SIGSEGV, on the host too).
+func (c *cluster) httpFromPod(ns, pod, ip string, port int, path string) (string, error) {
+	out, err := c.kubectl("-n", ns, "exec", pod, "--", "sh", "-c",
+		fmt.Sprintf(`printf 'GET %s HTTP/1.0\r\n\r\n' | nc -w 5 %s %d`, path, ip, port))
+	if err != nil {
+		return out, err
+	}
+	head, body, ok := strings.Cut(out, "\r\n\r\n")
+	if !ok || !strings.HasPrefix(head, "HTTP/1.") || !strings.Contains(strings.SplitN(head, "\r\n", 2)[0], " 200 ") {
+		return out, fmt.Errorf("GET %s from %s: not a 200 answer: %q", path, pod, out)
+	}
+	return body, nil
 }
 
 // podsPerNode counts the running pods matching selector on each node.
