@@ -30,7 +30,9 @@ func unaryStruct(call func(imagesServer, context.Context, *structpb.Struct) (*st
 		if err := dec(req); err != nil {
 			return nil, err
 		}
-		h := func(ctx context.Context, r any) (any, error) { return call(srv.(imagesServer), ctx, r.(*structpb.Struct)) }
+		h := func(ctx context.Context, r any) (any, error) {
+			return call(srv.(imagesServer), ctx, r.(*structpb.Struct))
+		}
 		if icpt == nil {
 			return h(ctx, req)
 		}

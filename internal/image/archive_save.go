@@ -191,7 +191,7 @@ func writeOCIArchive(w io.Writer, images []saved) error {
 				return err
 			}
 			desc.Annotations = map[string]string{
-				"io.containerd.image.name":         ref.String(),
+				"io.containerd.image.name":          ref.String(),
 				"org.opencontainers.image.ref.name": ref.Tag,
 			}
 		}
@@ -208,4 +208,3 @@ func writeOCIArchive(w io.Writer, images []saved) error {
 	}
 	return tw.Close()
 }
-
