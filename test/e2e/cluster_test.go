@@ -197,3 +197,12 @@ func (c *cluster) stop() {
 		c.procs[i].stop(10 * time.Second)
 	}
 }
+
+// in is kubectl in namespace ns that fails t on error (each subtest takes
+// its own: failing a parent from a subtest is not allowed).
+func (c *cluster) in(t *testing.T, ns string) func(args ...string) string {
+	return func(args ...string) string {
+		t.Helper()
+		return c.mustKubectl(t, append([]string{"-n", ns}, args...)...)
+	}
+}

@@ -36,6 +36,7 @@ func userFlows(t *testing.T, c *cluster) {
 	node1 := c.nodes[0].name
 
 	t.Run("run-and-logs", func(t *testing.T) {
+		k := c.in(t, ns)
 		k("run", "hello", "--image="+busybox, "--restart=Never", "--overrides", pinTo(node1), "--",
 			"sh", "-c", "echo hello; sleep 1; echo again; printf no-newline")
 		c.waitPhase(t, ns, "hello", "Succeeded")
@@ -74,6 +75,7 @@ func userFlows(t *testing.T, c *cluster) {
 	})
 
 	t.Run("cp", func(t *testing.T) {
+		k := c.in(t, ns)
 		dir := t.TempDir()
 		src, dst := filepath.Join(dir, "in"), filepath.Join(dir, "out")
 		body := strings.Repeat("berth cp\n", 5000)
@@ -89,6 +91,7 @@ func userFlows(t *testing.T, c *cluster) {
 	})
 
 	t.Run("attach", func(t *testing.T) {
+		k := c.in(t, ns)
 		k("run", "talker", "--image="+busybox, "--overrides", pinTo(node1), "--", "sh", "-c", "i=0; while true; do i=$((i+1)); echo line $i; sleep 0.2; done")
 		c.waitReady(t, ns, "talker")
 		cmd := exec.Command(filepath.Join(c.bin, "kubectl"), "--kubeconfig", c.kubeconfig, "-n", ns, "attach", "talker")
@@ -136,6 +139,7 @@ spec:
 	})
 
 	t.Run("deployment-rollout-and-scale", func(t *testing.T) {
+		k := c.in(t, ns)
 		c.apply(t, deployment(ns, "app", agnhost, 10))
 		start := time.Now()
 		k("rollout", "status", "deployment/app", "--timeout=120s")
@@ -163,6 +167,7 @@ spec:
 	})
 
 	t.Run("job", func(t *testing.T) {
+		k := c.in(t, ns)
 		c.apply(t, fmt.Sprintf(`apiVersion: batch/v1
 kind: Job
 metadata: {name: count, namespace: %s}
@@ -181,6 +186,7 @@ spec:
 	})
 
 	t.Run("oom-killed", func(t *testing.T) {
+		k := c.in(t, ns)
 		c.apply(t, fmt.Sprintf(`apiVersion: v1
 kind: Pod
 metadata: {name: hog, namespace: %s}
@@ -208,6 +214,7 @@ spec:
 	// pkg/kubelet/pleg/generic.go getPodIPs. berth reports them; the
 	// integration tests check that over the CRI.)
 	restarted := func(t *testing.T, what string, keepsCompletedIP bool, restart func() error) {
+		k := c.in(t, ns)
 		before := podState(t, k, "box")
 		helloIP := k("get", "pod", "hello", "-o", "jsonpath={.status.podIP}")
 		if helloIP == "" {

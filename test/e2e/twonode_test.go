@@ -38,6 +38,7 @@ func twoNodeFlows(t *testing.T, c *cluster) {
 	}
 
 	t.Run("pod-to-pod-across-nodes", func(t *testing.T) {
+		k := c.in(t, ns)
 		k("run", "client", "--image="+busybox, "--overrides", pinTo(n1), "--", "sleep", "100000")
 		c.waitReady(t, ns, "client")
 		clientIP := k("get", "pod", "client", "-o", "jsonpath={.status.podIP}")
@@ -67,6 +68,7 @@ func twoNodeFlows(t *testing.T, c *cluster) {
 	})
 
 	t.Run("drain", func(t *testing.T) {
+		k := c.in(t, ns)
 		defer c.kubectl("uncordon", n1)
 		// Once n1 is cordoned (tainted unschedulable) the spread
 		// constraint leaves it out of its domains (nodeTaintsPolicy:
