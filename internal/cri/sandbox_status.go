@@ -11,7 +11,7 @@ import (
 )
 
 // PodSandboxStatus reports a pod; verbose adds berth's record as JSON.
-func (s *Server) PodSandboxStatus(_ context.Context, req *runtime.PodSandboxStatusRequest) (*runtime.PodSandboxStatusResponse, error) {
+func (s *Server) PodSandboxStatus(ctx context.Context, req *runtime.PodSandboxStatusRequest) (*runtime.PodSandboxStatusResponse, error) {
 	sb, err := s.pods.Get(req.GetPodSandboxId())
 	if err != nil {
 		return nil, err
@@ -21,7 +21,7 @@ func (s *Server) PodSandboxStatus(_ context.Context, req *runtime.PodSandboxStat
 		info, err := json.Marshal(map[string]any{
 			"id": sb.ID, "state": sb.State, "runtimeHandler": sb.Handler, "hostname": sb.Hostname,
 			"cgroup": sb.Cgroup, "netns": sb.NetNS, "ipcns": sb.IPCNS, "utsns": sb.UTSNS, "shm": sb.Shm, "infraPid": sb.InfraPid,
-			"config": sb.Config(),
+			"config": sb.Config(), "shimProtocol": s.pods.ShimProtocol(ctx, sb),
 		})
 		if err != nil {
 			return nil, err

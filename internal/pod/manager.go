@@ -97,6 +97,9 @@ type Manager struct {
 	// busy serialises operations on one pod.
 	locks keylock.Map
 
+	// shimProtocols remembers each pod's shim protocol version (ShimProtocol).
+	shimProtocols sync.Map
+
 	// failAfter, when set (tests only), fails RunPodSandbox after the named step.
 	failAfter func(step string) error
 }

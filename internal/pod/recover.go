@@ -148,7 +148,9 @@ func (m *Manager) WatchShims() {
 		}
 		if !m.addShimWatch(s) {
 			m.shimDied(s.ID)
+			continue
 		}
+		m.noteShimProtocol(s)
 	}
 }
 

@@ -99,6 +99,7 @@ func (m *Manager) forget(s *Sandbox) {
 
 func (m *Manager) forgetLocked(s *Sandbox) {
 	delete(m.pods, s.ID)
+	m.shimProtocols.Delete(s.ID)
 	key := NameKey(s.Config().GetMetadata())
 	if m.names[key] == s.ID {
 		delete(m.names, key)

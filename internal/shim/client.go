@@ -125,15 +125,42 @@ func (c *Client) call(ctx context.Context, req *Request) (*Response, error) {
 	return &resp, nil
 }
 
+// answerError is an error the shim answered with (not one of reaching it).
+type answerError struct {
+	msg   string
+	class error
+}
+
+func (e *answerError) Error() string {
+	if e.class == nil {
+		return e.msg
+	}
+	return e.msg + ": " + e.class.Error()
+}
+func (e *answerError) Unwrap() error { return e.class }
+
 func responseError(r *Response) error {
 	class := map[string]error{
 		CodeNotFound: errdefs.ErrNotFound, CodeAlreadyExists: errdefs.ErrAlreadyExists,
 		CodeFailedPrecondition: errdefs.ErrFailedPrecondition, CodeInvalidArgument: errdefs.ErrInvalidArgument,
 	}[r.Code]
-	if class == nil {
-		return errors.New(r.Err)
+	return &answerError{msg: r.Err, class: class}
+}
+
+// Version asks the shim which protocol it speaks: wire.Version for a shim
+// of this build, 1 for one from before the protocol had versions.
+func (c *Client) Version(ctx context.Context) (int, error) {
+	resp, err := c.call(ctx, &Request{Op: wire.OpVersion})
+	var answered *answerError
+	if errors.As(err, &answered) {
+		// Protocol 1 shims answer the op they do not know with an error
+		// (not_found: they look its empty ID up first).
+		return 1, nil
 	}
-	return fmt.Errorf("%s: %w", r.Err, class)
+	if err != nil {
+		return 0, err
+	}
+	return resp.Version, nil
 }
 
 // Create creates a container from an OCI bundle; it does not start it.

@@ -117,6 +117,8 @@ func (s *Server) dispatch(req *wire.Request, conn Conn) *wire.Response {
 		return s.list()
 	case wire.OpShutdown:
 		return s.requestShutdown()
+	case wire.OpVersion:
+		return &wire.Response{Version: wire.Version}
 	}
 	c, resp := s.lookup(req.ID)
 	if resp != nil {

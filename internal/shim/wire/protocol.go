@@ -12,8 +12,21 @@ import (
 	"time"
 )
 
+// Version is the protocol this build speaks. It grows by one with every
+// change a peer must know of (a new op or field it relies on); a shim
+// answers OpVersion with it. Shims from before versioning (protocol 1)
+// answer that op as unknown. Every version keeps every op of the ones
+// before it: a newer berthd drives an older shim with what that shim knows.
+//
+//	1  create, start, kill, delete, state, list, wait, exec, reopen,
+//	   shutdown, exec_stream, attach
+//	2  version; an interactive (stdin_once) container's output before its
+//	   first attach reaches that client; a log write cut short is taken back
+const Version = 2
+
 // Operations.
 const (
+	OpVersion  = "version"
 	OpCreate   = "create"
 	OpStart    = "start"
 	OpKill     = "kill"
@@ -74,6 +87,8 @@ type Response struct {
 	State  *State      `json:"state,omitempty"`
 	States []State     `json:"states,omitempty"`
 	Exec   *ExecResult `json:"exec,omitempty"`
+	// Version answers OpVersion.
+	Version int `json:"version,omitempty"`
 }
 
 // Container statuses.
