@@ -125,6 +125,17 @@ func (k *imageKit) agnhost(tag string) (v1.Image, error) {
 	if err != nil {
 		return nil, err
 	}
+	// curl, as the upstream image (alpine) has it: the networking specs
+	// probe pods with it. The host's, with the libraries ldd names.
+	curl, err := hostBinary("/usr/bin/curl")
+	if err != nil {
+		return nil, fmt.Errorf("curl for agnhost (Debian package curl): %w", err)
+	}
+	cl, err := fixture.Layer(fixture.Tar(curl...), fixture.Gzip)
+	if err != nil {
+		return nil, err
+	}
+	layers = append(layers, cl)
 	bin, err := os.ReadFile(filepath.Join(k.bin, "agnhost"))
 	if err != nil {
 		return nil, err
