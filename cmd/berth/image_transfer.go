@@ -36,9 +36,20 @@ func (c *client) unary(method string, req map[string]any) (*structpb.Struct, err
 	if err != nil {
 		return nil, err
 	}
-	out := &structpb.Struct{}
 	ctx, cancel := c.ctx()
 	defer cancel()
+	return c.unaryCtx(ctx, method, in)
+}
+
+func (c *client) unaryCtx(ctx context.Context, method string, req any) (*structpb.Struct, error) {
+	in, ok := req.(*structpb.Struct)
+	if !ok {
+		var err error
+		if in, err = structpb.NewStruct(req.(map[string]any)); err != nil {
+			return nil, err
+		}
+	}
+	out := &structpb.Struct{}
 	return out, c.conn.Invoke(ctx, method, in, out)
 }
 

@@ -123,3 +123,16 @@ func TestDockerExitCodes(t *testing.T) {
 		}
 	}
 }
+
+func TestParseSignal(t *testing.T) {
+	for in, want := range map[string]int{"KILL": 9, "sigterm": 15, "HUP": 1, "10": 10} {
+		if got, err := parseSignal(in); err != nil || int(got) != want {
+			t.Errorf("%s: %d %v, want %d", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "NOSUCH", "0", "65"} {
+		if _, err := parseSignal(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}

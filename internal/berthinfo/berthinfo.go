@@ -45,3 +45,7 @@ const (
 	// {complete, total} progress, then {digest}.
 	PushMethod = "/berth.v1.Images/Push"
 )
+
+// KillMethod (berth.v1.Containers): {id, signal: number} -> {}. Sends a
+// signal to a running container, which the CRI cannot.
+const KillMethod = "/berth.v1.Containers/Kill"

@@ -59,4 +59,5 @@ func (s *Server) Register(g *grpc.Server) {
 	runtime.RegisterImageServiceServer(g, s)
 	g.RegisterService(&progressServiceDesc, s)
 	g.RegisterService(&imagesServiceDesc, s)
+	g.RegisterService(&containersServiceDesc, s)
 }

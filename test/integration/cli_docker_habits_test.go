@@ -191,3 +191,46 @@ func waitUntil(t *testing.T, within time.Duration, what string, ok func() bool) 
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// TestCLIKillAndTop (root): kill -s sends the signal the container traps;
+// kill (KILL) ends it; top lists its processes as ps on the node sees them.
+func TestCLIKillAndTop(t *testing.T) {
+	ti := images(t)
+	b := startBerthd(t, mirrorConfig(ti))
+	logDir := t.TempDir()
+	mustCLI(t, b, "run", "-d", "--name", "trapper", "--log-dir", logDir, "busybox", "sh", "-c",
+		"trap 'echo got HUP' HUP; sleep 1000 & wait; sleep 1000 & wait")
+	var last string
+	for end := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		last, _ = cliExit(t, b, "top", "trapper")
+		if regexp.MustCompile(`(?m) sleep 1000$`).MatchString(last) && strings.Contains(last, "sh -c trap") {
+			break
+		}
+		if time.Now().After(end) {
+			t.Fatalf("top does not show the shell and its sleep:\n%s", last)
+		}
+	}
+	out := mustCLI(t, b, "top", "trapper")
+	if !strings.HasPrefix(out, "UID") || !strings.Contains(out, "PID") {
+		t.Errorf("top: %q, want ps -f's table", out)
+	}
+	mustCLI(t, b, "kill", "-s", "HUP", "trapper")
+	waitUntil(t, 10*time.Second, "the trapped HUP in the log", func() bool {
+		return strings.Contains(mustCLI(t, b, "logs", "trapper"), "got HUP")
+	})
+	if out := mustCLI(t, b, "ps", "-a"); !strings.Contains(out, "Running") && !strings.Contains(out, "RUNNING") {
+		t.Errorf("a trapped HUP ended the container:\n%s", out)
+	}
+	if out, code := cliExit(t, b, "kill", "-s", "NOSUCH", "trapper"); code != 125 || !strings.Contains(out, "not a signal") {
+		t.Errorf("kill -s NOSUCH: exit %d %q", code, out)
+	}
+	mustCLI(t, b, "kill", "trapper")
+	waitUntil(t, 10*time.Second, "the container to exit after KILL", func() bool {
+		out, _ := cliExit(t, b, "inspect", "trapper")
+		return strings.Contains(out, "CONTAINER_EXITED") && strings.Contains(out, "137")
+	})
+	if out, code := cliExit(t, b, "kill", "trapper"); code == 0 || !strings.Contains(out, "not running") {
+		t.Errorf("kill of an exited container: exit %d %q", code, out)
+	}
+	mustCLI(t, b, "rm", "trapper")
+}
