@@ -22,7 +22,9 @@ var containersServiceDesc = grpc.ServiceDesc{
 		if err := dec(req); err != nil {
 			return nil, err
 		}
-		h := func(ctx context.Context, r any) (any, error) { return srv.(containersServer).kill(ctx, r.(*structpb.Struct)) }
+		h := func(ctx context.Context, r any) (any, error) {
+			return srv.(containersServer).kill(ctx, r.(*structpb.Struct))
+		}
 		if icpt == nil {
 			return h(ctx, req)
 		}
