@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -348,7 +349,12 @@ func (c *container) start(s *Server) error {
 		return precondition("container %s is %s, not created", c.id, status)
 	}
 	startedAt := time.Now().UTC() // the process may exit before the runtime returns
-	if err := s.run(nil, "start", runtimeOf(c.req).Start(c.id)); err != nil {
+	rt := runtimeOf(c.req)
+	err := rt.StartThroughFifo(c.id, c.req.Bundle, func() bool { return c.initAlive() })
+	if errors.Is(err, ociruntime.ErrNoFifoStart) {
+		err = s.run(nil, "start", rt.Start(c.id))
+	}
+	if err != nil {
 		return err
 	}
 	c.mu.Lock()
@@ -358,6 +364,14 @@ func (c *container) start(s *Server) error {
 	c.state.StartedAt = startedAt
 	c.mu.Unlock()
 	return nil
+}
+
+// initAlive tells whether the container's init process still runs.
+func (c *container) initAlive() bool {
+	c.mu.Lock()
+	pid, status := c.state.Pid, c.state.Status
+	c.mu.Unlock()
+	return pid > 0 && status != wire.StatusExited && unix.Kill(pid, 0) == nil
 }
 
 func (c *container) kill(sig int) error {
