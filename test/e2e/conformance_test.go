@@ -41,16 +41,47 @@ func (s ginkgoSpec) name() string {
 }
 
 // conformanceResult sorts the specs that ran: passed, failed for berth or
-// the cluster, and failed because an image they need cannot be had
-// offline (the spec pulled one of missing).
+// the cluster, failed because an image they need cannot be had offline
+// (the spec pulled one of missing), and failed because this host lacks
+// what the spec needs (checked on the host, see hostLimits).
 type conformanceResult struct {
 	passed, skipped int
 	failed          []string
 	offline         map[string]string // spec -> the image it could not pull
+	hostLacks       map[string]string // spec -> what this host lacks
+}
+
+// hostLimit is a spec this host cannot pass whatever the runtime does, and
+// the check that shows the host lacks what it needs.
+type hostLimit struct {
+	spec  string // a part of the spec's name
+	why   string
+	lacks func() bool
+}
+
+var hostLimits = []hostLimit{
+	{"PrivilegedPod [NodeConformance] [It] should enable privileged commands",
+		"the kernel has no dummy network device (CONFIG_DUMMY); the spec adds one in a privileged container", noDummyLinks},
+}
+
+// noDummyLinks tells whether this kernel cannot make a dummy link (tried
+// in a network namespace of its own).
+func noDummyLinks() bool {
+	out, err := exec.Command("unshare", "-n", "ip", "link", "add", "probe0", "type", "dummy").CombinedOutput()
+	return err != nil && strings.Contains(string(out), "Unknown device type")
+}
+
+func hostLimitOf(name string) (string, bool) {
+	for _, l := range hostLimits {
+		if strings.Contains(name, l.spec) && l.lacks() {
+			return l.why, true
+		}
+	}
+	return "", false
 }
 
 func classify(specs []ginkgoSpec, missing []string) conformanceResult {
-	r := conformanceResult{offline: map[string]string{}}
+	r := conformanceResult{offline: map[string]string{}, hostLacks: map[string]string{}}
 	for _, s := range specs {
 		if s.LeafNodeType != "It" {
 			if s.State != "passed" && s.State != "skipped" {
@@ -68,6 +99,10 @@ func classify(specs []ginkgoSpec, missing []string) conformanceResult {
 				r.offline[s.name()] = img
 				continue
 			}
+			if why, ok := hostLimitOf(s.name()); ok {
+				r.hostLacks[s.name()] = why
+				continue
+			}
 			r.failed = append(r.failed, fmt.Sprintf("%s (%s): %s", s.name(), s.State, firstLine(s.Failure.Message)))
 		}
 	}
@@ -76,10 +111,11 @@ func classify(specs []ginkgoSpec, missing []string) conformanceResult {
 }
 
 // imageNamed returns the first of images whose pull failed in text (the
-// framework dumps a failed spec's events: `Failed to pull image "X"`).
+// framework dumps a failed spec's pods and events: `Failed to pull image
+// "X"`, `Back-off pulling image "X"`, quoted or escaped).
 func imageNamed(text string, images []string) string {
 	for _, img := range images {
-		if strings.Contains(text, `pull image "`+img+`"`) || strings.Contains(text, `pull image \"`+img+`\"`) {
+		if strings.Contains(text, `image "`+img+`"`) || strings.Contains(text, `image \"`+img+`\"`) {
 			return img
 		}
 	}
@@ -132,8 +168,8 @@ func conformance(t *testing.T, c *cluster, missing []string) {
 	}
 	r := classify(specs, missing)
 	var sum strings.Builder
-	fmt.Fprintf(&sum, "sig-node conformance on berth: %d passed, %d failed, %d cannot run offline (%d skipped)\n",
-		r.passed, len(r.failed), len(r.offline), r.skipped)
+	fmt.Fprintf(&sum, "sig-node conformance on berth: %d passed, %d failed, %d cannot run offline, %d cannot run on this host (%d skipped)\n",
+		r.passed, len(r.failed), len(r.offline), len(r.hostLacks), r.skipped)
 	for _, f := range r.failed {
 		fmt.Fprintf(&sum, "FAILED %s\n", f)
 	}
@@ -144,6 +180,9 @@ func conformance(t *testing.T, c *cluster, missing []string) {
 	sort.Strings(names)
 	for _, n := range names {
 		fmt.Fprintf(&sum, "OFFLINE %s: its image %s cannot be built offline\n", n, r.offline[n])
+	}
+	for n, why := range r.hostLacks {
+		fmt.Fprintf(&sum, "HOST %s: %s\n", n, why)
 	}
 	os.WriteFile(filepath.Join(out, "summary.txt"), []byte(sum.String()), 0o600)
 	t.Log(sum.String())
@@ -164,13 +203,15 @@ func TestClassifyConformanceReport(t *testing.T) {
 		{ContainerHierarchyTexts: []string{"[sig-node] Pods"}, LeafNodeText: "run", LeafNodeType: "It", State: "passed"},
 		{ContainerHierarchyTexts: []string{"[sig-node] Pods"}, LeafNodeText: "pull", LeafNodeType: "It", State: "failed",
 			CapturedGinkgoWriterOutput: `Warning Failed: Failed to pull image "registry.k8s.io/e2e-test-images/httpd:2.4.39-4": not found`},
+		{ContainerHierarchyTexts: []string{"[sig-node] Pods"}, LeafNodeText: "backoff", LeafNodeType: "It", State: "failed",
+			CapturedGinkgoWriterOutput: `message: 'Back-off pulling image "registry.k8s.io/e2e-test-images/httpd:2.4.39-4": ErrImagePull'`},
 		{ContainerHierarchyTexts: []string{"[sig-node] Pods"}, LeafNodeText: "broken", LeafNodeType: "It", State: "failed",
 			Failure: struct{ Message string }{"expected DONE\ngot DONE\\n"}},
 		{LeafNodeType: "It", State: "skipped"},
 		{LeafNodeType: "AfterSuite", State: "timedout", Failure: struct{ Message string }{"cleanup hung"}},
 	}
 	r := classify(specs, missing)
-	if r.passed != 1 || r.skipped != 1 || len(r.offline) != 1 || r.offline["[sig-node] Pods pull"] != missing[0] {
+	if r.passed != 1 || r.skipped != 1 || len(r.offline) != 2 || r.offline["[sig-node] Pods pull"] != missing[0] || r.offline["[sig-node] Pods backoff"] != missing[0] {
 		t.Fatalf("%+v", r)
 	}
 	if len(r.failed) != 2 || !strings.Contains(r.failed[0], "AfterSuite (timedout): cleanup hung") ||
