@@ -98,6 +98,20 @@ func hostBinary(bin string) ([]fixture.Entry, error) {
 	return entries, nil
 }
 
+// uniqueEntries keeps the first entry of each name (two binaries share
+// directories and libraries).
+func uniqueEntries(entries []fixture.Entry) []fixture.Entry {
+	seen := map[string]bool{}
+	var out []fixture.Entry
+	for _, e := range entries {
+		if !seen[e.Name] {
+			seen[e.Name] = true
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 func (k *imageKit) busybox(string) (v1.Image, error) {
 	layers, err := busyboxLayers()
 	if err != nil {
@@ -125,13 +139,19 @@ func (k *imageKit) agnhost(tag string) (v1.Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	// curl, as the upstream image (alpine) has it: the networking specs
-	// probe pods with it. The host's, with the libraries ldd names.
+	// curl and a netcat with UDP, as the upstream image (alpine) has them:
+	// the networking specs probe pods with them (busybox's nc has no -u).
+	// The host's, with the libraries ldd names.
 	curl, err := hostBinary("/usr/bin/curl")
 	if err != nil {
 		return nil, fmt.Errorf("curl for agnhost (Debian package curl): %w", err)
 	}
-	cl, err := fixture.Layer(fixture.Tar(curl...), fixture.Gzip)
+	nc, err := hostBinary("/usr/bin/nc.openbsd")
+	if err != nil {
+		return nil, fmt.Errorf("nc for agnhost (Debian package netcat-openbsd): %w", err)
+	}
+	nc = append(nc, fixture.Entry{Name: "usr/bin/nc", Type: tar.TypeSymlink, Linkname: "nc.openbsd", Mode: 0o777})
+	cl, err := fixture.Layer(fixture.Tar(uniqueEntries(append(curl, nc...))...), fixture.Gzip)
 	if err != nil {
 		return nil, err
 	}
