@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
@@ -135,27 +133,35 @@ func newRemoveCommand(g *globalOptions) *cobra.Command {
 
 type psOptions struct {
 	listFlags
-	all bool
-	pod string
+	all     bool
+	pod     string
+	filters []string
+	format  string
 }
 
 func newPsCommand(g *globalOptions) *cobra.Command {
 	o := &psOptions{}
 	cmd := &cobra.Command{
 		Use:   "ps",
-		Short: "List containers (running ones unless -a)",
+		Short: "List containers (running ones unless -a), as docker ps does",
 		Args:  cobra.NoArgs,
 		RunE:  func(*cobra.Command, []string) error { return g.with(func(c *client) error { return c.ps(o) }) },
 	}
 	o.register(cmd, "container")
 	cmd.Flags().BoolVarP(&o.all, "all", "a", false, "all containers, not only running ones")
 	cmd.Flags().StringVarP(&o.pod, "pod", "p", "", "only containers of this pod")
+	cmd.Flags().StringArrayVarP(&o.filters, "filter", "f", nil, "status=, name=, id=, label=K[=V], pod=, exited=CODE, ancestor=IMAGE")
+	cmd.Flags().StringVar(&o.format, "format", "", `a Go template of the row's fields (.ID .Image .Command .CreatedAt .RunningFor .Status .State .Ports .Names .Pod .ExitCode .Labels); "table " in front adds the header`)
 	return cmd
 }
 
 func (c *client) ps(o *psOptions) (err error) {
 	if err := o.validate(); err != nil {
-		return err
+		return usage(err)
+	}
+	filters, err := parsePsFilters(o.filters)
+	if err != nil {
+		return usage(err)
 	}
 	filter := &runtime.ContainerFilter{}
 	if !o.all {
@@ -167,24 +173,44 @@ func (c *client) ps(o *psOptions) (err error) {
 		}
 	}
 	var resp *runtime.ListContainersResponse
+	var rows []*psRow
 	if err := c.call(func(ctx context.Context) (err error) {
-		resp, err = c.Runtime.ListContainers(ctx, &runtime.ListContainersRequest{Filter: filter})
-		return err
+		if resp, err = c.Runtime.ListContainers(ctx, &runtime.ListContainersRequest{Filter: filter}); err != nil {
+			return err
+		}
+		rows = c.psRows(ctx, resp.Containers, o.noTrunc || o.quiet)
+		return nil
 	}); err != nil {
 		return err
 	}
-	var ids []string
-	for _, ctr := range resp.Containers {
-		ids = append(ids, ctr.Id)
-	}
-	return o.emit(ids, resp, func(tw *tabwriter.Writer) {
-		fmt.Fprintln(tw, "CONTAINER\tIMAGE\tCREATED\tSTATE\tNAME\tATTEMPT\tPOD ID")
-		for _, ctr := range resp.Containers {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", shortID(ctr.Id, o.noTrunc), shortID(strings.TrimPrefix(ctr.GetImage().GetImage(), "sha256:"), o.noTrunc),
-				ago(ctr.CreatedAt), strings.TrimPrefix(ctr.State.String(), "CONTAINER_"), ctr.GetMetadata().GetName(),
-				ctr.GetMetadata().GetAttempt(), shortID(ctr.PodSandboxId, o.noTrunc))
+	var kept []*psRow
+	var keptCtrs []*runtime.Container
+	for _, r := range rows {
+		if r.match(filters) {
+			kept = append(kept, r)
 		}
-	})
+	}
+	ids := map[string]bool{}
+	var idList []string
+	for _, r := range kept {
+		ids[r.ID] = true
+		idList = append(idList, r.ID)
+	}
+	for _, ctr := range resp.Containers {
+		if ids[ctr.Id] || ids[shortID(ctr.Id, o.noTrunc || o.quiet)] {
+			keptCtrs = append(keptCtrs, ctr)
+		}
+	}
+	switch {
+	case o.quiet:
+		for _, id := range idList {
+			fmt.Println(id)
+		}
+		return nil
+	case o.output != "table":
+		return printStructured(os.Stdout, format(o.output), &runtime.ListContainersResponse{Containers: keptCtrs})
+	}
+	return printRows(kept, o.format)
 }
 
 func newExecCommand(g *globalOptions) *cobra.Command {

@@ -118,18 +118,9 @@ func shortID(id string, full bool) string {
 	return id
 }
 
-// ago renders a CRI timestamp (ns) as "3 minutes ago".
+// ago renders a CRI timestamp (ns) as docker does: "3 minutes ago".
 func ago(ns int64) string {
-	d := time.Since(time.Unix(0, ns)).Round(time.Second)
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%d seconds ago", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%d minutes ago", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%d hours ago", int(d.Hours()))
-	}
-	return fmt.Sprintf("%d days ago", int(d.Hours()/24))
+	return humanDuration(time.Since(time.Unix(0, ns))) + " ago"
 }
 
 // podIP is a pod's primary IP, or "-" (the list call does not carry it).

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
 )
@@ -132,6 +133,57 @@ func TestParseSignal(t *testing.T) {
 	}
 	for _, bad := range []string{"", "NOSUCH", "0", "65"} {
 		if _, err := parseSignal(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func TestHumanDurationAsDocker(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		0: "Less than a second", time.Second: "1 second", 42 * time.Second: "42 seconds", 61 * time.Second: "About a minute",
+		5 * time.Minute: "5 minutes", 65 * time.Minute: "About an hour", 5 * time.Hour: "5 hours", 72 * time.Hour: "3 days",
+		20 * 24 * time.Hour: "2 weeks", 90 * 24 * time.Hour: "3 months", 800 * 24 * time.Hour: "2 years",
+	} {
+		if got := humanDuration(d); got != want {
+			t.Errorf("%s: %q, want %q", d, got, want)
+		}
+	}
+}
+
+func TestPsFiltersAndFormat(t *testing.T) {
+	rows := []*psRow{
+		{ID: "aaa111", Names: "web", State: "running", Image: "busybox:latest", Labels: map[string]string{"tier": "front"}},
+		{ID: "bbb222", Names: "job", State: "exited", ExitCode: 3, Image: "127.0.0.1:5000/tools:1"},
+	}
+	pick := func(specs ...string) string {
+		f, err := parsePsFilters(specs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, r := range rows {
+			if r.match(f) {
+				names = append(names, r.Names)
+			}
+		}
+		return strings.Join(names, ",")
+	}
+	for want, specs := range map[string][]string{
+		"web":     {"status=running"},
+		"job":     {"exited=3"},
+		"web,job": {"status=running", "status=exited"},
+		"":        {"status=running", "name=job"},
+		"web ":    {"label=tier"},
+	} {
+		if got := pick(specs...); got != strings.TrimSpace(want) {
+			t.Errorf("%v: %q, want %q", specs, got, strings.TrimSpace(want))
+		}
+	}
+	if pick("label=tier=back") != "" || pick("ancestor=busybox") != "web" || pick("id=bbb") != "job" {
+		t.Error("label value, ancestor or id filter")
+	}
+	for _, bad := range []string{"colour=red", "status=sleeping", "exited=x", "name"} {
+		if _, err := parsePsFilters([]string{bad}); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
 	}

@@ -125,49 +125,15 @@ func hostPlatform() v1.Platform {
 
 // describe builds the image record from the manifest and config.
 func (s *Service) describe(ref Reference, desc *remote.Descriptor, img v1.Image) (*Record, error) {
-	manifest, err := img.Manifest()
+	rec, err := recordFor(img)
+	if errdefs.Is(err, errdefs.ErrDataLoss) {
+		return nil, fmt.Errorf("image %s: %w", ref, err)
+	}
 	if err != nil {
 		return nil, err
-	}
-	mdig, err := img.Digest()
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := img.ConfigFile()
-	if err != nil {
-		return nil, err
-	}
-	if len(cfg.RootFS.DiffIDs) != len(manifest.Layers) {
-		return nil, fmt.Errorf("image %s: config lists %d layers, manifest %d: %w",
-			ref, len(cfg.RootFS.DiffIDs), len(manifest.Layers), errdefs.ErrDataLoss)
-	}
-	rec := &Record{
-		ID:       ID(manifest.Config.Digest.String()),
-		Manifest: digest.Digest(mdig.String()),
-		Config:   digest.Digest(manifest.Config.Digest.String()),
-		User:     cfg.Config.User,
-		Size:     uint64(manifest.Config.Size),
-		Pulled:   time.Now().UTC(),
 	}
 	if desc.MediaType.IsIndex() {
 		rec.Index = digest.Digest(desc.Digest.String())
-	}
-	diffIDs := make([]digest.Digest, len(cfg.RootFS.DiffIDs))
-	for i, d := range cfg.RootFS.DiffIDs {
-		diffIDs[i] = digest.Digest(d.String())
-	}
-	for i, chain := range ChainIDs(diffIDs) {
-		l := manifest.Layers[i]
-		rec.Layers = append(rec.Layers, Layer{
-			Digest: digest.Digest(l.Digest.String()), DiffID: diffIDs[i], ChainID: chain,
-			Size: l.Size, MediaType: string(l.MediaType),
-		})
-		rec.Size += uint64(l.Size)
-	}
-	for _, l := range rec.Layers {
-		if err := l.Digest.Validate(); err != nil {
-			return nil, errdefs.InvalidArgument("layer digest %q: %v", l.Digest, err)
-		}
 	}
 	tagOrDigest := ref
 	if ref.Digest == "" {

@@ -218,7 +218,7 @@ func TestCLIKillAndTop(t *testing.T) {
 	waitUntil(t, 10*time.Second, "the trapped HUP in the log", func() bool {
 		return strings.Contains(mustCLI(t, b, "logs", "trapper"), "got HUP")
 	})
-	if out := mustCLI(t, b, "ps", "-a"); !strings.Contains(out, "Running") && !strings.Contains(out, "RUNNING") {
+	if out := mustCLI(t, b, "ps", "-a", "-f", "name=trapper", "--format", "{{.Status}}"); !strings.HasPrefix(out, "Up ") {
 		t.Errorf("a trapped HUP ended the container:\n%s", out)
 	}
 	if out, code := cliExit(t, b, "kill", "-s", "NOSUCH", "trapper"); code != 125 || !strings.Contains(out, "not a signal") {
@@ -226,9 +226,23 @@ func TestCLIKillAndTop(t *testing.T) {
 	}
 	mustCLI(t, b, "kill", "trapper")
 	waitUntil(t, 10*time.Second, "the container to exit after KILL", func() bool {
-		out, _ := cliExit(t, b, "inspect", "trapper")
-		return strings.Contains(out, "CONTAINER_EXITED") && strings.Contains(out, "137")
+		return strings.HasPrefix(mustCLI(t, b, "ps", "-a", "-f", "exited=137", "--format", "{{.Names}} {{.Status}}"), "trapper Exited (137) ")
 	})
+	// docker's table: the image by name, the command, the status, the ports.
+	mustCLI(t, b, "run", "-d", "--name", "pub", "--log-dir", logDir, "-p", "127.0.0.1::80", "busybox", "sleep", "1000")
+	table := mustCLI(t, b, "ps", "-a")
+	for _, want := range []string{"CONTAINER ID", "COMMAND", "PORTS", "busybox", `"sleep 1000"`, "Up ", "127.0.0.1:", "->80/tcp", "Exited (137)", "trapper", "pub"} {
+		if !strings.Contains(table, want) {
+			t.Errorf("ps -a lacks %q:\n%s", want, table)
+		}
+	}
+	if out := mustCLI(t, b, "ps", "-f", "status=running", "-q"); strings.Count(out, "\n") != 1 {
+		t.Errorf("ps -f status=running -q: %q, want one ID", out)
+	}
+	if out, code := cliExit(t, b, "ps", "-f", "colour=red"); code != 125 {
+		t.Errorf("an unknown filter: exit %d %q", code, out)
+	}
+	mustCLI(t, b, "rm", "-f", "pub")
 	if out, code := cliExit(t, b, "kill", "trapper"); code == 0 || !strings.Contains(out, "not running") {
 		t.Errorf("kill of an exited container: exit %d %q", code, out)
 	}

@@ -57,7 +57,7 @@ func TestCLIPodAndContainerVerbs(t *testing.T) {
 		t.Fatalf("ids %q %q", podID, ctrID)
 	}
 	mustCLI(t, b, "start", ctrID[:8])
-	if out := mustCLI(t, b, "ps"); !strings.Contains(out, ctrID[:13]) || !strings.Contains(out, "RUNNING") || !strings.Contains(out, "ticker") {
+	if out := mustCLI(t, b, "ps"); !strings.Contains(out, ctrID[:13]) || !strings.Contains(out, "Up ") || !strings.Contains(out, "ticker") {
 		t.Fatalf("ps:\n%s", out)
 	}
 	if out := mustCLI(t, b, "pods"); !strings.Contains(out, "clipod") || !strings.Contains(out, "READY") {
