@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"strconv"
+	"time"
 
 	"github.com/spf13/cobra"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -24,7 +26,13 @@ func newInspectImageCommand(g *globalOptions) *cobra.Command {
 func withInfo(status proto.Message, info map[string]string) map[string]any {
 	out := map[string]any{}
 	if data, err := (protojson.MarshalOptions{EmitDefaultValues: true}).Marshal(status); err == nil {
-		out["status"] = json.RawMessage(data)
+		var fields map[string]any
+		if json.Unmarshal(data, &fields) == nil {
+			rfc3339Times(fields)
+			out["status"] = fields
+		} else {
+			out["status"] = json.RawMessage(data)
+		}
 	}
 	for k, v := range info {
 		if json.Valid([]byte(v)) {
@@ -34,4 +42,25 @@ func withInfo(status proto.Message, info map[string]string) map[string]any {
 		}
 	}
 	return out
+}
+
+// rfc3339Times rewrites the CRI's nanosecond timestamps (createdAt,
+// startedAt, finishedAt; protojson gives them as strings) as RFC 3339;
+// a zero time becomes "".
+func rfc3339Times(fields map[string]any) {
+	for _, k := range []string{"createdAt", "startedAt", "finishedAt"} {
+		s, ok := fields[k].(string)
+		if !ok {
+			continue
+		}
+		ns, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			continue
+		}
+		if ns == 0 {
+			fields[k] = ""
+		} else {
+			fields[k] = time.Unix(0, ns).UTC().Format(time.RFC3339Nano)
+		}
+	}
 }

@@ -188,3 +188,11 @@ func TestPsFiltersAndFormat(t *testing.T) {
 		}
 	}
 }
+
+func TestInspectTimesAreRFC3339(t *testing.T) {
+	f := map[string]any{"createdAt": "1733500000123456789", "startedAt": "0", "state": "CONTAINER_RUNNING"}
+	rfc3339Times(f)
+	if f["createdAt"] != "2024-12-06T15:46:40.123456789Z" || f["startedAt"] != "" || f["state"] != "CONTAINER_RUNNING" {
+		t.Fatalf("%v", f)
+	}
+}

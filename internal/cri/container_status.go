@@ -17,8 +17,12 @@ func (s *Server) ContainerStatus(_ context.Context, req *runtime.ContainerStatus
 	}
 	resp := &runtime.ContainerStatusResponse{Status: containerStatus(c)}
 	if req.GetVerbose() {
+		pid := 0 // an exited container's pid may be another process's by now
+		if c.State == container.StateRunning {
+			pid = c.Pid
+		}
 		info, err := json.Marshal(map[string]any{
-			"id": c.ID, "sandboxID": c.PodID, "pid": c.Pid, "runtimeHandler": c.Handler, "bundle": c.Bundle,
+			"id": c.ID, "sandboxID": c.PodID, "pid": pid, "runtimeHandler": c.Handler, "bundle": c.Bundle,
 			"cgroup": c.Cgroup, "config": c.Config(),
 		})
 		if err != nil {
@@ -59,7 +63,7 @@ func containerStatus(c *container.Container) *runtime.ContainerStatus {
 		Id: c.ID, Metadata: cfg.GetMetadata(), State: containerState(c),
 		CreatedAt: created, StartedAt: started, FinishedAt: finished,
 		ExitCode: c.ExitCode, Reason: c.Reason, Message: c.Message,
-		Image: &runtime.ImageSpec{Image: c.ImageName}, ImageRef: c.ImageRef, ImageId: c.ImageID,
+		Image: &runtime.ImageSpec{Image: c.ImageName, UserSpecifiedImage: cfg.GetImage().GetUserSpecifiedImage()}, ImageRef: c.ImageRef, ImageId: c.ImageID,
 		Labels: cfg.GetLabels(), Annotations: cfg.GetAnnotations(), Mounts: cfg.GetMounts(), LogPath: c.LogPath,
 		Resources: &runtime.ContainerResources{Linux: cfg.GetLinux().GetResources()},
 		User:      containerUser(c.User),
