@@ -266,3 +266,33 @@ func TestCLIKillAndTop(t *testing.T) {
 	}
 	mustCLI(t, b, "rm", "trapper")
 }
+
+// TestCLICopyBothWays (root): cp of a tree into a container and back, and
+// of one file; the copies are byte for byte the originals.
+func TestCLICopyBothWays(t *testing.T) {
+	ti := images(t)
+	b := startBerthd(t, mirrorConfig(ti))
+	mustCLI(t, b, "run", "-d", "--name", "box", "--log-dir", t.TempDir(), "busybox", "sleep", "1000")
+	src := filepath.Join(t.TempDir(), "tree")
+	os.MkdirAll(filepath.Join(src, "sub"), 0o755)
+	big := strings.Repeat("berth cp\n", 100000)
+	os.WriteFile(filepath.Join(src, "sub", "big.txt"), []byte(big), 0o640)
+	os.WriteFile(filepath.Join(src, "small"), []byte("small\n"), 0o600)
+	mustCLI(t, b, "cp", src, "box:/tmp/")
+	if out := mustCLI(t, b, "exec", "box", "sh", "-c", "wc -c < /tmp/tree/sub/big.txt; cat /tmp/tree/small"); out != fmt.Sprintf("%d\nsmall\n", len(big)) {
+		t.Fatalf("in the container: %q", out)
+	}
+	back := t.TempDir()
+	mustCLI(t, b, "cp", "box:/tmp/tree", back)
+	if got, _ := os.ReadFile(filepath.Join(back, "tree", "sub", "big.txt")); string(got) != big {
+		t.Fatalf("copied back %d bytes, want %d", len(got), len(big))
+	}
+	mustCLI(t, b, "cp", "box:/etc/hostname", filepath.Join(back, "name"))
+	if got, _ := os.ReadFile(filepath.Join(back, "name")); string(got) != "box\n" {
+		t.Fatalf("one file copied back: %q", got)
+	}
+	if out, code := cliExit(t, b, "cp", "box:/no/such/file", back); code == 0 {
+		t.Errorf("cp of a missing file succeeded: %q", out)
+	}
+	mustCLI(t, b, "rm", "-f", "box")
+}
