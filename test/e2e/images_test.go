@@ -42,10 +42,14 @@ func newImageKit(bin, k8sSrc, pause string) *imageKit {
 
 var path = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
 
-// busyboxLayers is the project's busybox layer plus /bin/bash with the
-// host's libraries, linked as /bin/sh: Debian's busybox 1.35 ash drops
-// environment variables whose names are not shell names ("1-FOO"), which
-// the upstream busybox 1.37 image keeps and e2e specs look for.
+// busyboxLayers is the project's busybox layer plus bash with the host's
+// libraries. The upstream busybox 1.37 image's ash keeps environment
+// variables whose names are not shell names ("1-FOO"; specs run `sh -c
+// env` and look for them) and words its errors as ash does (a spec runs
+// `/bin/sh -c 'echo > /file'` and expects ash's text). Offline there is
+// Debian's busybox ash, which drops such names, and bash, which words
+// errors otherwise: /bin/sh stays ash, and the `sh` found on PATH first
+// (/usr/bin/sh) is bash.
 func busyboxLayers() ([]v1.Layer, error) {
 	base, err := fixture.BusyboxLayer()
 	if err != nil {
@@ -59,7 +63,8 @@ func busyboxLayers() ([]v1.Layer, error) {
 	if err != nil {
 		return nil, err
 	}
-	entries = append(entries, fixture.Entry{Name: "bin/sh", Type: tar.TypeSymlink, Linkname: "bash", Mode: 0o777})
+	entries = append(entries, fixture.Dir("usr/"), fixture.Dir("usr/bin/"),
+		fixture.Entry{Name: "usr/bin/sh", Type: tar.TypeSymlink, Linkname: "/bin/bash", Mode: 0o777})
 	l1, err := fixture.Layer(fixture.Tar(entries...), fixture.Gzip)
 	if err != nil {
 		return nil, err
