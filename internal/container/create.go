@@ -36,6 +36,7 @@ type creation struct {
 	image   *image.Record
 	imgCfg  imagespec.ImageConfig
 	runtime Runtime
+	volumes []imageVolume // image volumes, stacked under the bundle
 }
 
 // Create makes a container in a ready pod, from an image already pulled.
@@ -75,6 +76,7 @@ func (m *Manager) Create(ctx context.Context, podID string, cfg *runtime.Contain
 		{"dirs", m.makeDirs},
 		{"layers", m.retainLayers},
 		{"rootfs", m.mountRootfs},
+		{"volumes", m.mountImageVolumes},
 		{"spec", m.writeSpec},
 		{"shim", m.shimCreate},
 		{"record", m.record},
@@ -140,7 +142,11 @@ func (m *Manager) prepare(p *pod.Sandbox, cfg *runtime.ContainerConfig) (*creati
 	if c.ConfigProto, err = proto.Marshal(cfg); err != nil {
 		return nil, err
 	}
-	return &creation{c: c, cfg: cfg, pod: p, image: img, imgCfg: ic.Config, runtime: rt}, nil
+	volumes, err := m.resolveImageVolumes(c, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &creation{c: c, cfg: cfg, pod: p, image: img, imgCfg: ic.Config, runtime: rt, volumes: volumes}, nil
 }
 
 func imageRef(r *image.Record) string {
@@ -251,7 +257,11 @@ func (m *Manager) specInput(cr *creation) (*ocispec.Input, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkMountSources(cr.cfg.GetMounts()); err != nil {
+	cfg, err := withImageVolumeSources(cr.cfg, cr.volumes)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkMountSources(cfg.GetMounts()); err != nil {
 		return nil, err
 	}
 	profile, err := seccompProfile(sc.GetSeccomp())
@@ -264,7 +274,7 @@ func (m *Manager) specInput(cr *creation) (*ocispec.Input, error) {
 	}
 	p := cr.pod
 	return &ocispec.Input{
-		ID: cr.c.ID, Config: cr.cfg, Sandbox: p.Config(), Image: cr.imgCfg, Rootfs: cr.c.Rootfs(),
+		ID: cr.c.ID, Config: cfg, Sandbox: p.Config(), Image: cr.imgCfg, Rootfs: cr.c.Rootfs(),
 		Pod: ocispec.Pod{ID: p.ID, Hostname: filepath.Join(p.Dir, "hostname"), Hosts: filepath.Join(p.Dir, "hosts"),
 			ResolvConf: filepath.Join(p.Dir, "resolv.conf"), Shm: p.Shm, NetNS: p.NetNS, IPCNS: p.IPCNS, UTSNS: p.UTSNS,
 			PIDNS: p.PIDNamespace()},

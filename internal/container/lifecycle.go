@@ -180,6 +180,9 @@ func (m *Manager) remove(ctx context.Context, c *Container) error {
 // removeFiles unmounts a container's rootfs and removes its bundle and
 // writable layer; any of them may be gone already.
 func removeFiles(bundle, dataDir string) error {
+	if err := unmountImageVolumes(bundle); err != nil {
+		return err
+	}
 	if err := unmountRootfs(filepath.Join(bundle, "rootfs")); err != nil {
 		return err
 	}
