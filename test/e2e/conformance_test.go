@@ -20,7 +20,7 @@ const (
 	conformanceFocus = `\[sig-node\].*\[Conformance\]|\[NodeConformance\]`
 	conformanceSkip  = `\[Serial\]|\[Disruptive\]|\[Slow\]|\[Flaky\]`
 	// ginkgo processes: each runs its share of the specs against the cluster.
-	conformanceProcs = 4
+	conformanceProcs = 6
 )
 
 // ginkgoSpec is what the test reads of a spec in ginkgo's JSON report.
@@ -38,6 +38,27 @@ type ginkgoSpec struct {
 
 func (s ginkgoSpec) name() string {
 	return strings.Join(append(append([]string{}, s.ContainerHierarchyTexts...), s.LeafNodeText), " ")
+}
+
+// imageDifference is a spec that checks what an upstream image holds
+// beyond what its offline rebuild can: it counts as offline when its
+// failure is that very check.
+type imageDifference struct {
+	spec, failure, why string
+}
+
+var imageDifferences = []imageDifference{
+	{"ImageVolume [It] should succeed with pod and pull policy of Always", "Alpine Linux",
+		"the kitten image is rebuilt offline on busybox, and the spec reads Alpine's /etc/os-release from it (its data.json, checked first, is there)"},
+}
+
+func imageDifferenceOf(name, failure string) (string, bool) {
+	for _, d := range imageDifferences {
+		if strings.Contains(name, d.spec) && strings.Contains(failure, d.failure) {
+			return d.why, true
+		}
+	}
+	return "", false
 }
 
 // conformanceResult sorts the specs that ran: passed, failed for berth or
@@ -96,7 +117,11 @@ func classify(specs []ginkgoSpec, missing []string) conformanceResult {
 			r.skipped++
 		default:
 			if img := imageNamed(s.Failure.Message+"\n"+s.CapturedGinkgoWriterOutput, missing); img != "" {
-				r.offline[s.name()] = img
+				r.offline[s.name()] = "its image " + img + " cannot be built offline"
+				continue
+			}
+			if why, ok := imageDifferenceOf(s.name(), s.Failure.Message); ok {
+				r.offline[s.name()] = why
 				continue
 			}
 			if why, ok := hostLimitOf(s.name()); ok {
@@ -133,11 +158,15 @@ func firstLine(s string) string {
 // with the image it could not pull.
 func conformance(t *testing.T, c *cluster, missing []string) {
 	out := filepath.Join(c.dir, "conformance")
+	focus := conformanceFocus
+	if f := os.Getenv("BERTH_E2E_FOCUS"); f != "" { // a developer's narrower run
+		focus = f
+	}
 	if err := os.MkdirAll(out, 0o700); err != nil {
 		t.Fatal(err)
 	}
 	args := []string{"--nodes", fmt.Sprint(conformanceProcs), "--timeout", "50m", "--poll-progress-after", "5m",
-		"--focus", conformanceFocus, "--skip", conformanceSkip,
+		"--focus", focus, "--skip", conformanceSkip,
 		"--output-dir", out, "--json-report", "report.json", "--no-color", "--succinct",
 		filepath.Join(c.bin, "e2e.test"), "--",
 		"--kubeconfig", c.kubeconfig, "--provider", "skeleton", "--report-dir", out,
@@ -179,7 +208,7 @@ func conformance(t *testing.T, c *cluster, missing []string) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(&sum, "OFFLINE %s: its image %s cannot be built offline\n", n, r.offline[n])
+		fmt.Fprintf(&sum, "OFFLINE %s: %s\n", n, r.offline[n])
 	}
 	for n, why := range r.hostLacks {
 		fmt.Fprintf(&sum, "HOST %s: %s\n", n, why)
@@ -189,8 +218,8 @@ func conformance(t *testing.T, c *cluster, missing []string) {
 	if len(r.failed) > 0 {
 		t.Errorf("%d sig-node conformance specs failed", len(r.failed))
 	}
-	// Far fewer than the ~100 of v1.36 means the focus or the cluster is off.
-	if r.passed < 60 {
+	// Far fewer than the ~200 of v1.36 means the focus or the cluster is off.
+	if r.passed < 60 && os.Getenv("BERTH_E2E_FOCUS") == "" {
 		t.Errorf("only %d specs passed", r.passed)
 	}
 }
@@ -211,7 +240,7 @@ func TestClassifyConformanceReport(t *testing.T) {
 		{LeafNodeType: "AfterSuite", State: "timedout", Failure: struct{ Message string }{"cleanup hung"}},
 	}
 	r := classify(specs, missing)
-	if r.passed != 1 || r.skipped != 1 || len(r.offline) != 2 || r.offline["[sig-node] Pods pull"] != missing[0] || r.offline["[sig-node] Pods backoff"] != missing[0] {
+	if r.passed != 1 || r.skipped != 1 || len(r.offline) != 2 || !strings.Contains(r.offline["[sig-node] Pods pull"], missing[0]) || !strings.Contains(r.offline["[sig-node] Pods backoff"], missing[0]) {
 		t.Fatalf("%+v", r)
 	}
 	if len(r.failed) != 2 || !strings.Contains(r.failed[0], "AfterSuite (timedout): cleanup hung") ||
