@@ -147,7 +147,14 @@ func assertClusterGone(t *testing.T, c *cluster, dir string) {
 	if c == nil {
 		return
 	}
+	rules, _ := exec.Command("iptables", "-t", "nat", "-S", "POSTROUTING").Output()
 	for _, n := range c.nodes {
+		if exec.Command("ip", "link", "show", n.bridge).Run() == nil {
+			t.Errorf("bridge %s left", n.bridge)
+		}
+		if strings.Contains(string(rules), "-s "+n.subnet+" ") {
+			t.Errorf("nat rules for %s left:\n%s", n.subnet, rules)
+		}
 		for _, m := range cgroupMounts() {
 			if _, err := os.Stat(filepath.Join(m, n.cgroupRoot)); err == nil {
 				t.Errorf("cgroup %s left in %s", n.cgroupRoot, m)

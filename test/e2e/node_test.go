@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -211,6 +212,31 @@ func (n *node) stop() {
 			os.Remove(l)
 		}
 	}
+	// berthd keeps its bridge and masquerade rules across restarts; the
+	// node is gone for good, so they go too.
+	exec.Command("ip", "link", "del", n.bridge).Run()
+	rules, _ := exec.Command("iptables", "-t", "nat", "-S", "POSTROUTING").Output()
+	for _, rule := range strings.Split(string(rules), "\n") {
+		if strings.Contains(rule, "-s "+n.subnet+" ") && strings.Contains(rule, "berth default network") {
+			args := strings.Fields(strings.Replace(rule, "-A ", "-D ", 1))
+			for i := range args { // the comment is one argument
+				args[i] = strings.Trim(args[i], `"`)
+			}
+			if i := indexOf(args, "--comment"); i >= 0 && i+3 < len(args) {
+				args = append(append(args[:i+1:i+1], "berth default network"), args[i+4:]...)
+			}
+			exec.Command("iptables", append([]string{"-t", "nat"}, args...)...).Run()
+		}
+	}
+}
+
+func indexOf(list []string, s string) int {
+	for i, x := range list {
+		if x == s {
+			return i
+		}
+	}
+	return -1
 }
 
 // mountsUnder lists the mount points below dir, deepest first.
