@@ -135,7 +135,7 @@ func (m *Manager) prepare(p *pod.Sandbox, cfg *runtime.ContainerConfig) (*creati
 	c := &Container{
 		ID: id, PodID: p.ID, State: StateCreated, CreatedAt: time.Now().UTC(),
 		ImageID: img.ID.String(), ImageName: cfg.GetImage().GetImage(), ImageRef: imageRef(img),
-		Layers: img.ChainIDs(), StopSignal: ic.Config.StopSignal, LogPath: logPath,
+		Layers: img.ChainIDs(), StopSignal: effectiveStopSignal(cfg, ic.Config.StopSignal), LogPath: logPath,
 		Bundle: filepath.Join(m.opts.StateDir, id), DataDir: filepath.Join(m.opts.RootDir, id),
 		Cgroup: strings.TrimSuffix(p.Cgroup, "/") + "/" + id, Handler: p.Handler, config: cfg,
 	}

@@ -65,8 +65,9 @@ func containerStatus(c *container.Container) *runtime.ContainerStatus {
 		ExitCode: c.ExitCode, Reason: c.Reason, Message: c.Message,
 		Image: &runtime.ImageSpec{Image: c.ImageName, UserSpecifiedImage: cfg.GetImage().GetUserSpecifiedImage()}, ImageRef: c.ImageRef, ImageId: c.ImageID,
 		Labels: cfg.GetLabels(), Annotations: cfg.GetAnnotations(), Mounts: cfg.GetMounts(), LogPath: c.LogPath,
-		Resources: &runtime.ContainerResources{Linux: cfg.GetLinux().GetResources()},
-		User:      containerUser(c.User),
+		Resources:  &runtime.ContainerResources{Linux: cfg.GetLinux().GetResources()},
+		User:       containerUser(c.User),
+		StopSignal: c.StopSignalCRI(),
 	}
 }
 

@@ -38,6 +38,9 @@ func Container(cfg *runtime.ContainerConfig) error {
 	if err := text("config.image.image", cfg.GetImage().GetImage()); err != nil {
 		return err
 	}
+	if err := enum("config.stop_signal", int32(cfg.GetStopSignal()), runtime.Signal_name); err != nil {
+		return err
+	}
 	for i, a := range cfg.GetCommand() {
 		if err := noNUL(fmt.Sprintf("config.command[%d]", i), a); err != nil {
 			return err
