@@ -49,11 +49,13 @@ func newRootCommand() *cobra.Command {
 		newInspectCommand(g), newExecCommand(g), newLogsCommand(g), newRunCommand(g), newBenchCommand(g),
 		newAttachCommand(g), newPortForwardCommand(g), newStatsCommand(g), newEventsCommand(g),
 		newTagCommand(g), newPushCommand(g), newKillCommand(g), newTopCommand(g), newCpCommand(g),
+		newImageCommand(g), newContainerCommand(g), newSystemCommand(g),
 		newSaveCommand(g, "save", "Write images to a tar archive (docker's format by default)", "docker"),
 		newSaveCommand(g, "export", "Write images to a tar archive (an OCI image layout by default, as ctr image export)", "oci"),
 		newLoadCommand(g, "load", "Load images from a tar archive (docker's or an OCI image layout)"),
 		newLoadCommand(g, "import", "Load images from a tar archive (as ctr image import; same as load)"),
 	)
+	withCompletion(root, g)
 	return root
 }
 

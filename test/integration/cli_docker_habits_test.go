@@ -296,3 +296,51 @@ func TestCLICopyBothWays(t *testing.T) {
 	}
 	mustCLI(t, b, "rm", "-f", "box")
 }
+
+// TestCLIPruneAndDF (root): container prune removes exited containers
+// (and their run pods), image prune only unused images (untagged ones
+// without -a), system df counts them.
+func TestCLIPruneAndDF(t *testing.T) {
+	ti := images(t)
+	b := startBerthd(t, mirrorConfig(ti))
+	logDir := t.TempDir()
+	mustPull(t, b, ti.Ref("multilayer:latest"))
+	mustCLI(t, b, "run", "-d", "--name", "up", "--log-dir", logDir, "busybox", "sleep", "1000")
+	mustCLI(t, b, "run", "-d", "--name", "done", "--log-dir", logDir, "busybox", "true")
+	waitUntil(t, 10*time.Second, "done to exit", func() bool {
+		return strings.HasPrefix(mustCLI(t, b, "ps", "-a", "-f", "name=done", "--format", "{{.State}}"), "exited")
+	})
+	// Shell completion asks the runtime for names.
+	if out := mustCLI(t, b, "__complete", "stop", "u"); !strings.HasPrefix(out, "up\n") || strings.Contains(out, "done") {
+		t.Errorf("completion of stop u: %q", out)
+	}
+	if out := mustCLI(t, b, "__complete", "rmi", ""); !strings.Contains(out, "/multilayer:latest") {
+		t.Errorf("completion of rmi: %q", out)
+	}
+	df := mustCLI(t, b, "system", "df")
+	if !regexp.MustCompile(`Images\s+2\s+1\s`).MatchString(df) || !regexp.MustCompile(`Containers\s+2\s+1\s`).MatchString(df) {
+		t.Errorf("system df:\n%s", df)
+	}
+	if out := mustCLI(t, b, "container", "prune"); !strings.Contains(out, "Deleted 1 containers") {
+		t.Errorf("container prune: %q", out)
+	}
+	if names := mustCLI(t, b, "ps", "-a", "--format", "{{.Names}}"); names != "up\n" {
+		t.Errorf("after container prune: %q", names)
+	}
+	if out := mustCLI(t, b, "image", "prune"); !strings.Contains(out, "Deleted 0 images") {
+		t.Errorf("image prune removed a tagged image: %q", out)
+	}
+	if out := mustCLI(t, b, "image", "prune", "-a"); !strings.Contains(out, "Deleted 1 images") {
+		t.Errorf("image prune -a: %q", out)
+	}
+	if out := mustCLI(t, b, "images", "-q"); strings.Count(out, "\n") != 1 {
+		t.Errorf("image prune -a removed the image in use, or left the other: %q", out)
+	}
+	mustCLI(t, b, "stop", "-t", "1", "up")
+	if out := mustCLI(t, b, "system", "prune"); !strings.Contains(out, "Deleted 1 containers") {
+		t.Errorf("system prune: %q", out)
+	}
+	if pods := mustCLI(t, b, "pods", "-q"); pods != "" {
+		t.Errorf("system prune left pods: %q", pods)
+	}
+}
