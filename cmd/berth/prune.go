@@ -246,4 +246,3 @@ func (c *client) systemDF() error {
 	}
 	return tw.Flush()
 }
-
