@@ -183,7 +183,13 @@ func conformance(t *testing.T, c *cluster, missing []string) {
 	start := time.Now()
 	runErr := cmd.Run()
 	t.Logf("ginkgo ran for %s (%v); its log: %s", time.Since(start).Round(time.Second), runErr, log.Name())
-	data, err := os.ReadFile(filepath.Join(out, "report.json"))
+	judgeReport(t, filepath.Join(out, "report.json"), missing, runErr)
+}
+
+// judgeReport sorts a ginkgo JSON report, writes summary.txt beside it and
+// fails t for every spec that failed for berth or the cluster.
+func judgeReport(t *testing.T, report string, missing []string, runErr error) {
+	data, err := os.ReadFile(report)
 	if err != nil {
 		t.Fatalf("no report (%v); ginkgo: %v", err, runErr)
 	}
@@ -213,7 +219,7 @@ func conformance(t *testing.T, c *cluster, missing []string) {
 	for n, why := range r.hostLacks {
 		fmt.Fprintf(&sum, "HOST %s: %s\n", n, why)
 	}
-	os.WriteFile(filepath.Join(out, "summary.txt"), []byte(sum.String()), 0o600)
+	os.WriteFile(filepath.Join(filepath.Dir(report), "summary.txt"), []byte(sum.String()), 0o600)
 	t.Log(sum.String())
 	if len(r.failed) > 0 {
 		t.Errorf("%d sig-node conformance specs failed", len(r.failed))
@@ -222,6 +228,18 @@ func conformance(t *testing.T, c *cluster, missing []string) {
 	if r.passed < 60 && os.Getenv("BERTH_E2E_FOCUS") == "" {
 		t.Errorf("only %d specs passed", r.passed)
 	}
+}
+
+// TestJudgeKeptReport sorts the report of an earlier run again (a run kept
+// with BERTH_E2E_KEEP; BERTH_E2E_REPORT names its report.json, and
+// BERTH_E2E_MISSING the offline images, space-separated, as that run
+// logged them): for a developer who changed the sorting.
+func TestJudgeKeptReport(t *testing.T) {
+	report := os.Getenv("BERTH_E2E_REPORT")
+	if report == "" {
+		t.Skip("BERTH_E2E_REPORT is not set")
+	}
+	judgeReport(t, report, strings.Fields(os.Getenv("BERTH_E2E_MISSING")), nil)
 }
 
 // The sorting of a ginkgo report: runs without a cluster.
