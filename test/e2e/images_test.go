@@ -49,8 +49,10 @@ var path = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbi
 // `/bin/sh -c 'echo > /file'` and expects ash's text). Offline there is
 // Debian's busybox ash, which drops such names, and bash, which words
 // errors otherwise: /bin/sh stays ash, and the `sh` found on PATH first
-// (/usr/bin/sh) is bash.
-func busyboxLayers() ([]v1.Layer, error) {
+// (/usr/bin/sh) is bash. With shIsBash, /bin/sh is bash too: Debian's ash
+// runs its own applets before PATH, and agnhost's specs need the host's
+// netcat (busybox's nc has no -u) behind `/bin/sh -c 'nc ...'`.
+func busyboxLayers(shIsBash bool) ([]v1.Layer, error) {
 	base, err := fixture.BusyboxLayer()
 	if err != nil {
 		return nil, err
@@ -65,6 +67,9 @@ func busyboxLayers() ([]v1.Layer, error) {
 	}
 	entries = append(entries, fixture.Dir("usr/"), fixture.Dir("usr/bin/"),
 		fixture.Entry{Name: "usr/bin/sh", Type: tar.TypeSymlink, Linkname: "/bin/bash", Mode: 0o777})
+	if shIsBash {
+		entries = append(entries, fixture.Entry{Name: "bin/sh", Type: tar.TypeSymlink, Linkname: "bash", Mode: 0o777})
+	}
 	l1, err := fixture.Layer(fixture.Tar(entries...), fixture.Gzip)
 	if err != nil {
 		return nil, err
@@ -118,7 +123,7 @@ func uniqueEntries(entries []fixture.Entry) []fixture.Entry {
 }
 
 func (k *imageKit) busybox(string) (v1.Image, error) {
-	layers, err := busyboxLayers()
+	layers, err := busyboxLayers(false)
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +131,7 @@ func (k *imageKit) busybox(string) (v1.Image, error) {
 }
 
 func (k *imageKit) nonroot(string) (v1.Image, error) {
-	layers, err := busyboxLayers()
+	layers, err := busyboxLayers(false)
 	if err != nil {
 		return nil, err
 	}
@@ -140,7 +145,7 @@ func (k *imageKit) nonroot(string) (v1.Image, error) {
 // rolling updates switch to) is marked in /agnhost-tag so its digest
 // differs.
 func (k *imageKit) agnhost(tag string) (v1.Image, error) {
-	layers, err := busyboxLayers()
+	layers, err := busyboxLayers(true)
 	if err != nil {
 		return nil, err
 	}
@@ -221,7 +226,7 @@ func (k *imageKit) webserver(name string) imageBuilder {
 
 // nonewprivs is the nnp program, setuid root, run as uid 1000.
 func (k *imageKit) nonewprivs(string) (v1.Image, error) {
-	layers, err := busyboxLayers()
+	layers, err := busyboxLayers(false)
 	if err != nil {
 		return nil, err
 	}
