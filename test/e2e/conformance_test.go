@@ -48,7 +48,7 @@ type imageDifference struct {
 }
 
 var imageDifferences = []imageDifference{
-	{"ImageVolume [It] should succeed with pod and pull policy of Always", "can't open '/volume/etc/os-release'",
+	{"ImageVolume should succeed with pod and pull policy of Always", "can't open '/volume/etc/os-release'",
 		"the kitten image is rebuilt offline on busybox, and the spec reads Alpine's /etc/os-release from it (its data.json, checked first, was read through the image volume)"},
 }
 
@@ -81,7 +81,7 @@ type hostLimit struct {
 }
 
 var hostLimits = []hostLimit{
-	{"PrivilegedPod [NodeConformance] [It] should enable privileged commands",
+	{"PrivilegedPod [NodeConformance] should enable privileged commands",
 		"the kernel has no dummy network device (CONFIG_DUMMY); the spec adds one in a privileged container", noDummyLinks},
 }
 
