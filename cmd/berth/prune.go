@@ -11,23 +11,28 @@ import (
 // Prune and disk usage, as docker's `image prune`, `container prune`,
 // `system prune` and `system df`, over the CRI.
 
-func newImageCommand(g *globalOptions) *cobra.Command {
-	cmd := &cobra.Command{Use: "image", Short: "Image housekeeping (prune)"}
+// pruneVerb is a `prune [-a]` verb; act gets -a (every unused image, not
+// only untagged ones).
+func pruneVerb(g *globalOptions, short string, act func(c *client, all bool) error) *cobra.Command {
 	var all bool
 	prune := &cobra.Command{
-		Use:   "prune [-a]",
-		Short: "Remove images no container uses: untagged ones, or every unused one with -a",
-		Args:  cobra.NoArgs,
+		Use: "prune [-a]", Short: short, Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			return g.with(func(c *client) error {
-				n, size, err := c.pruneImages(all)
-				fmt.Printf("Deleted %d images, reclaimed space: %s\n", n, humanSize(size))
-				return err
-			})
+			return g.with(func(c *client) error { return act(c, all) })
 		},
 	}
 	prune.Flags().BoolVarP(&all, "all", "a", false, "every image no container uses, not only untagged ones")
-	cmd.AddCommand(prune)
+	return prune
+}
+
+func newImageCommand(g *globalOptions) *cobra.Command {
+	cmd := &cobra.Command{Use: "image", Short: "Image housekeeping (prune)"}
+	cmd.AddCommand(pruneVerb(g, "Remove images no container uses: untagged ones, or every unused one with -a",
+		func(c *client, all bool) error {
+			n, size, err := c.pruneImages(all)
+			fmt.Printf("Deleted %d images, reclaimed space: %s\n", n, humanSize(size))
+			return err
+		}))
 	return cmd
 }
 
@@ -50,28 +55,20 @@ func newContainerCommand(g *globalOptions) *cobra.Command {
 
 func newSystemCommand(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{Use: "system", Short: "Disk usage (df) and housekeeping (prune)"}
-	var all bool
-	prune := &cobra.Command{
-		Use:   "prune [-a]",
-		Short: "Remove exited containers, stopped pods and untagged images (-a: every unused image)",
-		Args:  cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
-			return g.with(func(c *client) error {
-				ctrs, err := c.pruneContainers()
-				if err != nil {
-					return err
-				}
-				pods, err := c.prunePods()
-				if err != nil {
-					return err
-				}
-				imgs, size, err := c.pruneImages(all)
-				fmt.Printf("Deleted %d containers, %d pods, %d images; reclaimed image space: %s\n", ctrs, pods, imgs, humanSize(size))
+	prune := pruneVerb(g, "Remove exited containers, stopped pods and untagged images (-a: every unused image)",
+		func(c *client, all bool) error {
+			ctrs, err := c.pruneContainers()
+			if err != nil {
 				return err
-			})
-		},
-	}
-	prune.Flags().BoolVarP(&all, "all", "a", false, "every image no container uses, not only untagged ones")
+			}
+			pods, err := c.prunePods()
+			if err != nil {
+				return err
+			}
+			imgs, size, err := c.pruneImages(all)
+			fmt.Printf("Deleted %d containers, %d pods, %d images; reclaimed image space: %s\n", ctrs, pods, imgs, humanSize(size))
+			return err
+		})
 	df := &cobra.Command{
 		Use:   "df",
 		Short: "Show the disk space images and containers use",
