@@ -103,10 +103,12 @@ func TestCLIRunFlagsAsDocker(t *testing.T) {
 		t.Errorf("the refused run left a pod: %q", pods)
 	}
 	mustCLI(t, b, "rm", "-f", "only")
-	// --rm with -d: berthd removes the pod once the container exits.
+	// --rm with -d: berthd removes the pod once the container exits, then
+	// its log dir.
 	mustCLI(t, b, "run", "-d", "--rm", "--name", "brief", "--log-dir", logDir, "busybox", "sleep", "0.5")
-	waitUntil(t, 20*time.Second, "the --rm -d pod to be removed", func() bool {
-		return mustCLI(t, b, "pods", "-q") == ""
+	waitUntil(t, 20*time.Second, "the --rm -d pod and its log dir to be removed", func() bool {
+		left, _ := os.ReadDir(logDir)
+		return mustCLI(t, b, "pods", "-q") == "" && len(left) == 0
 	})
 	// Nothing is left in the log dir by any of these runs.
 	if left, _ := os.ReadDir(logDir); len(left) != 0 {
