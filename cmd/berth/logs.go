@@ -91,7 +91,22 @@ func (c *client) printLogs(id string, o *logsOptions, stdout, stderr io.Writer) 
 		}
 		w.Write(append(m.Text, '\n'))
 	}
-	msgs, err := crilog.ReadAll(st.LogPath)
+	if !o.follow {
+		msgs, err := crilog.ReadAll(st.LogPath)
+		if err != nil && !os.IsNotExist(err) {
+			return err
+		}
+		if o.tail >= 0 && len(msgs) > o.tail {
+			msgs = msgs[len(msgs)-o.tail:]
+		}
+		for _, m := range msgs {
+			emit(m)
+		}
+		return nil
+	}
+	// Following: what is read first and where the follow starts come from
+	// one read, so no line written in between is lost.
+	msgs, offset, err := crilog.ReadComplete(st.LogPath)
 	if err != nil && !os.IsNotExist(err) {
 		return err
 	}
@@ -100,13 +115,6 @@ func (c *client) printLogs(id string, o *logsOptions, stdout, stderr io.Writer) 
 	}
 	for _, m := range msgs {
 		emit(m)
-	}
-	if !o.follow {
-		return nil
-	}
-	offset := int64(0)
-	if fi, err := os.Stat(st.LogPath); err == nil {
-		offset = fi.Size()
 	}
 	return crilog.Follow(st.LogPath, offset, emit, func() bool {
 		s, err := c.containerStatus(id)

@@ -121,6 +121,30 @@ func ReadAll(path string) ([]*Message, error) {
 	}
 }
 
+// ReadComplete returns the messages of path's complete lines and the
+// offset just past the last of them, where Follow goes on: nothing written
+// meanwhile is skipped or read twice (a separate size check would race the
+// writer).
+func ReadComplete(path string) ([]*Message, int64, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	end := bytes.LastIndexByte(data, '\n') + 1
+	r := NewReader(bytes.NewReader(data[:end]))
+	var out []*Message
+	for {
+		m, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			return append(out, r.Rest()...), int64(end), nil
+		}
+		if err != nil {
+			return out, int64(end), err
+		}
+		out = append(out, m)
+	}
+}
+
 // Follow reads path from offset, calling emit for each message, across
 // rotation (a new file at path), until stop says the writer is done and
 // everything written has been read.

@@ -64,3 +64,23 @@ func TestReadAllKeepsALastLineWithoutNewline(t *testing.T) {
 		t.Fatalf("%v %+v", err, msgs)
 	}
 }
+
+// ReadComplete stops at the last whole line and says where: a follow from
+// there misses nothing written after the read and repeats nothing.
+func TestReadCompleteGivesTheOffsetOfWhatItRead(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.log")
+	whole := "2026-01-02T03:04:05.000000001Z stdout F one\n2026-01-02T03:04:05.000000002Z stderr F two\n"
+	os.WriteFile(path, []byte(whole+"2026-01-02T03:04:05.000000003Z stdout F thr"), 0o600)
+	msgs, offset, err := ReadComplete(path)
+	if err != nil || len(msgs) != 2 || string(msgs[1].Text) != "two" || offset != int64(len(whole)) {
+		t.Fatalf("%d messages, offset %d (want %d), %v", len(msgs), offset, len(whole), err)
+	}
+	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString("ee\n")
+	f.Close()
+	var rest []string
+	Follow(path, offset, func(m *Message) { rest = append(rest, string(m.Text)) }, func() bool { return true })
+	if len(rest) != 1 || rest[0] != "three" {
+		t.Fatalf("followed %q, want [three]", rest)
+	}
+}
