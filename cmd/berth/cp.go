@@ -146,7 +146,10 @@ func untarAs(r io.Reader, name, target string) error {
 				return err
 			}
 		case tar.TypeSymlink:
-			if filepath.IsAbs(h.Linkname) || strings.HasPrefix(path.Clean(path.Join(path.Dir(rel), h.Linkname)), "..") {
+			// The link must resolve inside the copy: a later entry written
+			// through it would land wherever it points.
+			to := path.Clean(path.Join(path.Dir(rel), h.Linkname))
+			if path.IsAbs(h.Linkname) || (to != name && !strings.HasPrefix(to, name+"/")) {
 				return fmt.Errorf("refusing symlink %q -> %q: it points outside the copy", h.Name, h.Linkname)
 			}
 			os.Remove(out)

@@ -46,6 +46,9 @@ func TestUntarStaysInsideTheTarget(t *testing.T) {
 		tarOf(t, tar.Header{Name: "other/x", Typeflag: tar.TypeReg, Mode: 0o644}),
 		tarOf(t, tar.Header{Name: "tree/l2", Typeflag: tar.TypeSymlink, Linkname: "/etc/passwd"}),
 		tarOf(t, tar.Header{Name: "tree/l3", Typeflag: tar.TypeSymlink, Linkname: "../../../x"}),
+		// one level up is the copy's parent: a later tree/up/evil would land beside the copy
+		tarOf(t, tar.Header{Name: "tree/up", Typeflag: tar.TypeSymlink, Linkname: ".."}),
+		tarOf(t, tar.Header{Name: "tree/sub/up2", Typeflag: tar.TypeSymlink, Linkname: "../.."}),
 	} {
 		if err := untarAs(bad, "tree", target); err == nil || !strings.Contains(err.Error(), "refusing") {
 			t.Errorf("a hostile entry: %v", err)
