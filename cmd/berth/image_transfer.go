@@ -31,23 +31,17 @@ func (c *client) lacksExtension(verb string, err error) error {
 	return c.explain(err)
 }
 
+// unary calls a unary extension method with the call timeout.
 func (c *client) unary(method string, req map[string]any) (*structpb.Struct, error) {
+	ctx, cancel := c.ctx()
+	defer cancel()
+	return c.unaryCtx(ctx, method, req)
+}
+
+func (c *client) unaryCtx(ctx context.Context, method string, req map[string]any) (*structpb.Struct, error) {
 	in, err := structpb.NewStruct(req)
 	if err != nil {
 		return nil, err
-	}
-	ctx, cancel := c.ctx()
-	defer cancel()
-	return c.unaryCtx(ctx, method, in)
-}
-
-func (c *client) unaryCtx(ctx context.Context, method string, req any) (*structpb.Struct, error) {
-	in, ok := req.(*structpb.Struct)
-	if !ok {
-		var err error
-		if in, err = structpb.NewStruct(req.(map[string]any)); err != nil {
-			return nil, err
-		}
 	}
 	out := &structpb.Struct{}
 	return out, c.conn.Invoke(ctx, method, in, out)

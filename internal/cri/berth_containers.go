@@ -6,6 +6,8 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/berth-runtime/berth/internal/berthinfo"
 )
 
 // The container service beside the CRI (berthinfo.KillMethod): signals,
@@ -17,19 +19,7 @@ type containersServer interface {
 var containersServiceDesc = grpc.ServiceDesc{
 	ServiceName: "berth.v1.Containers",
 	HandlerType: (*containersServer)(nil),
-	Methods: []grpc.MethodDesc{{MethodName: "Kill", Handler: func(srv any, ctx context.Context, dec func(any) error, icpt grpc.UnaryServerInterceptor) (any, error) {
-		req := &structpb.Struct{}
-		if err := dec(req); err != nil {
-			return nil, err
-		}
-		h := func(ctx context.Context, r any) (any, error) {
-			return srv.(containersServer).kill(ctx, r.(*structpb.Struct))
-		}
-		if icpt == nil {
-			return h(ctx, req)
-		}
-		return icpt(ctx, req, &grpc.UnaryServerInfo{Server: srv, FullMethod: "/berth.v1.Containers/Kill"}, h)
-	}}},
+	Methods:     []grpc.MethodDesc{{MethodName: "Kill", Handler: unaryStruct(berthinfo.KillMethod, containersServer.kill)}},
 }
 
 func (s *Server) kill(ctx context.Context, req *structpb.Struct) (*structpb.Struct, error) {

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
+	"github.com/berth-runtime/berth/internal/berthinfo"
 	"github.com/berth-runtime/berth/internal/errdefs"
 	"github.com/berth-runtime/berth/internal/image"
 )
@@ -24,15 +25,15 @@ type imagesServer interface {
 	push(req *structpb.Struct, stream grpc.ServerStream) error
 }
 
-func unaryStruct(call func(imagesServer, context.Context, *structpb.Struct) (*structpb.Struct, error), full string) grpc.MethodHandler {
+// unaryStruct is the handler of a unary extension method taking and
+// answering a Struct; call gets the registered server.
+func unaryStruct[S any](full string, call func(S, context.Context, *structpb.Struct) (*structpb.Struct, error)) grpc.MethodHandler {
 	return func(srv any, ctx context.Context, dec func(any) error, icpt grpc.UnaryServerInterceptor) (any, error) {
 		req := &structpb.Struct{}
 		if err := dec(req); err != nil {
 			return nil, err
 		}
-		h := func(ctx context.Context, r any) (any, error) {
-			return call(srv.(imagesServer), ctx, r.(*structpb.Struct))
-		}
+		h := func(ctx context.Context, r any) (any, error) { return call(srv.(S), ctx, r.(*structpb.Struct)) }
 		if icpt == nil {
 			return h(ctx, req)
 		}
@@ -51,11 +52,11 @@ func streamStruct(call func(imagesServer, *structpb.Struct, grpc.ServerStream) e
 }
 
 var imagesServiceDesc = grpc.ServiceDesc{
-	ServiceName: "berth.v1.Images",
+	ServiceName: berthinfo.ImagesService,
 	HandlerType: (*imagesServer)(nil),
 	Methods: []grpc.MethodDesc{
-		{MethodName: "Tag", Handler: unaryStruct(imagesServer.tag, "/berth.v1.Images/Tag")},
-		{MethodName: "Untag", Handler: unaryStruct(imagesServer.untag, "/berth.v1.Images/Untag")},
+		{MethodName: "Tag", Handler: unaryStruct(berthinfo.TagMethod, imagesServer.tag)},
+		{MethodName: "Untag", Handler: unaryStruct(berthinfo.UntagMethod, imagesServer.untag)},
 	},
 	Streams: []grpc.StreamDesc{
 		{StreamName: "Save", ServerStreams: true, Handler: streamStruct(imagesServer.save)},

@@ -16,23 +16,32 @@ import (
 // berthd was down at once, the others as their containers exit. It runs
 // until stop is closed.
 func removeOnExit(pods *pod.Manager, containers *container.Manager, stop <-chan struct{}) {
-	events, cancel := containers.Subscribe()
-	defer cancel()
-	for _, p := range pods.List() {
-		removeIfDone(pods, containers, p.ID)
+	for {
+		// Subscribe first, then look at every pod: an exit in between is
+		// seen either way. A subscriber that falls behind is cut off and
+		// starts over here.
+		events, cancel := containers.Subscribe()
+		for _, p := range pods.List() {
+			removeIfDone(pods, containers, p.ID)
+		}
+		if !followExits(pods, containers, events, stop) {
+			cancel()
+			return
+		}
+		cancel()
 	}
+}
+
+// followExits handles exits until stop (false) or the subscription is
+// cut off (true).
+func followExits(pods *pod.Manager, containers *container.Manager, events <-chan container.Event, stop <-chan struct{}) bool {
 	for {
 		select {
 		case <-stop:
-			return
+			return false
 		case e, ok := <-events:
-			if !ok { // fell behind: look at every pod, then listen again
-				events, cancel = containers.Subscribe()
-				defer cancel()
-				for _, p := range pods.List() {
-					removeIfDone(pods, containers, p.ID)
-				}
-				continue
+			if !ok {
+				return true
 			}
 			if e.Type == container.EventStopped {
 				removeIfDone(pods, containers, e.PodID)
