@@ -94,6 +94,19 @@ func (c *client) usedImages(ctx context.Context) (map[string]bool, error) {
 	return used, nil
 }
 
+// imageUsed tells whether a container uses img, by its ID or any name.
+func imageUsed(img *runtime.Image, used map[string]bool) bool {
+	if used[img.Id] {
+		return true
+	}
+	for _, r := range append(append([]string{}, img.RepoTags...), img.RepoDigests...) {
+		if used[r] {
+			return true
+		}
+	}
+	return false
+}
+
 func (c *client) pruneImages(all bool) (n int, size uint64, err error) {
 	err = c.call(func(ctx context.Context) error {
 		used, err := c.usedImages(ctx)
@@ -105,11 +118,7 @@ func (c *client) pruneImages(all bool) (n int, size uint64, err error) {
 			return err
 		}
 		for _, img := range imgs.Images {
-			inUse := used[img.Id]
-			for _, r := range append(append([]string{}, img.RepoTags...), img.RepoDigests...) {
-				inUse = inUse || used[r]
-			}
-			if inUse || img.Pinned || (!all && len(img.RepoTags) > 0) {
+			if imageUsed(img, used) || img.Pinned || (!all && len(img.RepoTags) > 0) {
 				continue
 			}
 			if _, err := c.Images.RemoveImage(ctx, &runtime.RemoveImageRequest{Image: &runtime.ImageSpec{Image: img.Id}}); err != nil {
@@ -193,11 +202,7 @@ func (c *client) systemDF() error {
 		for _, img := range imgs.Images {
 			imgRow.total++
 			imgRow.size += img.Size
-			inUse := used[img.Id]
-			for _, r := range append(append([]string{}, img.RepoTags...), img.RepoDigests...) {
-				inUse = inUse || used[r]
-			}
-			if inUse {
+			if imageUsed(img, used) {
 				imgRow.active++
 			} else {
 				imgRow.reclaimable += img.Size
