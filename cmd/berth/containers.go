@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
@@ -11,44 +12,80 @@ import (
 
 func newCreateCommand(g *globalOptions) *cobra.Command {
 	var podConfig string
+	o := &runOptions{}
 	cmd := &cobra.Command{
-		Use:   "create POD CONTAINER.json|yaml [IMAGE]",
-		Short: "Create a container in a pod from a config file (IMAGE overrides the file's)",
-		Args:  cobra.RangeArgs(2, 3),
-		RunE: func(_ *cobra.Command, args []string) error {
-			cfg := &runtime.ContainerConfig{}
-			if err := loadConfigFile(args[1], cfg); err != nil {
-				return err
-			}
-			if len(args) == 3 {
-				cfg.Image = &runtime.ImageSpec{Image: args[2]}
-			}
-			c, err := g.connect()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			podID, err := c.resolvePod(args[0])
-			if err != nil {
-				return err
-			}
-			var sandbox *runtime.PodSandboxConfig
-			if podConfig != "" {
-				sandbox = &runtime.PodSandboxConfig{}
-				if err := loadConfigFile(podConfig, sandbox); err != nil {
-					return err
+		Use: "create [flags] IMAGE [COMMAND [ARG...]] | create POD CONTAINER.json|yaml [IMAGE]",
+		Short: "Create a container without starting it: docker's form (a pod of its own, run's flags) " +
+			"or crictl's (in POD, from a config file; IMAGE overrides the file's)",
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !isConfigForm(args) {
+				if podConfig != "" {
+					return usage(fmt.Errorf("--pod-config goes with crictl's form: create POD CONTAINER.json [IMAGE]"))
 				}
+				o.entrypointSet = cmd.Flags().Changed("entrypoint")
+				o.detach = true // created, not followed: --rm is berthd's to do when it exits
+				return g.with(func(c *client) error {
+					id, _, err := c.createRun(o, args[0], args[1:], false)
+					if err == nil {
+						fmt.Println(id)
+					}
+					return err
+				})
 			}
-			id, err := c.createContainer(podID, cfg, sandbox)
-			if err != nil {
-				return err
-			}
-			fmt.Println(id)
-			return nil
+			return createFromFile(g, args, podConfig)
 		},
 	}
-	cmd.Flags().StringVar(&podConfig, "pod-config", "", "the pod's config file (as given to runp); default: rebuilt from the pod's status")
+	addRunFlags(cmd.Flags(), o)
+	cmd.Flags().StringVar(&podConfig, "pod-config", "", "crictl's form: the pod's config file (as given to runp); default: rebuilt from the pod's status")
 	return cmd
+}
+
+// isConfigForm tells crictl's form of create (POD CONFIG-FILE [IMAGE])
+// from docker's (IMAGE [COMMAND...]): the second argument names a JSON or
+// YAML file that exists.
+func isConfigForm(args []string) bool {
+	if len(args) < 2 || len(args) > 3 {
+		return false
+	}
+	switch filepath.Ext(args[1]) {
+	case ".json", ".yaml", ".yml":
+		fi, err := os.Stat(args[1])
+		return err == nil && fi.Mode().IsRegular()
+	}
+	return false
+}
+
+func createFromFile(g *globalOptions, args []string, podConfig string) error {
+	cfg := &runtime.ContainerConfig{}
+	if err := loadConfigFile(args[1], cfg); err != nil {
+		return err
+	}
+	if len(args) == 3 {
+		cfg.Image = &runtime.ImageSpec{Image: args[2]}
+	}
+	c, err := g.connect()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	podID, err := c.resolvePod(args[0])
+	if err != nil {
+		return err
+	}
+	var sandbox *runtime.PodSandboxConfig
+	if podConfig != "" {
+		sandbox = &runtime.PodSandboxConfig{}
+		if err := loadConfigFile(podConfig, sandbox); err != nil {
+			return err
+		}
+	}
+	id, err := c.createContainer(podID, cfg, sandbox)
+	if err != nil {
+		return err
+	}
+	fmt.Println(id)
+	return nil
 }
 
 // createContainer creates cfg in podID, passing the pod's config along as
@@ -71,14 +108,6 @@ func (c *client) createContainer(podID string, cfg *runtime.ContainerConfig, san
 		return "", c.explain(err)
 	}
 	return resp.ContainerId, nil
-}
-
-func newStartCommand(g *globalOptions) *cobra.Command {
-	return eachVerb(g, "start CONTAINER...", "Start created containers", containers,
-		func(c *client, ctx context.Context, id string) error {
-			_, err := c.Runtime.StartContainer(ctx, &runtime.StartContainerRequest{ContainerId: id})
-			return err
-		})
 }
 
 func newStopCommand(g *globalOptions) *cobra.Command {

@@ -45,7 +45,7 @@ func newRootCommand() *cobra.Command {
 		newPullCommand(g), newImagesCommand(g), newRmiCommand(g), newInspectImageCommand(g),
 		newVersionCommand(g), newInfoCommand(g),
 		newRunPodCommand(g), newStopPodCommand(g), newRemovePodCommand(g), newPodsCommand(g), newInspectPodCommand(g),
-		newCreateCommand(g), newStartCommand(g), newStopCommand(g), newRemoveCommand(g), newPsCommand(g),
+		newCreateCommand(g), newStartCommand(g), newRestartCommand(g), newStopCommand(g), newRemoveCommand(g), newPsCommand(g),
 		newInspectCommand(g), newExecCommand(g), newLogsCommand(g), newRunCommand(g), newBenchCommand(g),
 		newAttachCommand(g), newPortForwardCommand(g), newStatsCommand(g), newEventsCommand(g),
 		newTagCommand(g), newPushCommand(g), newKillCommand(g), newTopCommand(g), newCpCommand(g),

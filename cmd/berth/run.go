@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"google.golang.org/grpc/codes"
 
 	"github.com/berth-runtime/berth/internal/berthinfo"
@@ -35,6 +36,9 @@ type runOptions struct {
 	publish                []string
 	handler, logDir        string
 	entrypointSet          bool
+	// logsSince, if set, is where runUntilExit starts showing the log
+	// (a restarted container's log holds its earlier runs too).
+	logsSince string
 }
 
 func newRunCommand(g *globalOptions) *cobra.Command {
@@ -49,9 +53,15 @@ func newRunCommand(g *globalOptions) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
+	f.BoolVarP(&o.detach, "detach", "d", false, "print the container ID and return")
+	addRunFlags(f, o)
+	return cmd
+}
+
+// addRunFlags adds the flags run and docker's form of create share.
+func addRunFlags(f *pflag.FlagSet, o *runOptions) {
 	f.SetInterspersed(false)
 	f.BoolVar(&o.remove, "rm", false, "remove the pod and container when it exits (with -d too)")
-	f.BoolVarP(&o.detach, "detach", "d", false, "print the container ID and return")
 	f.BoolVarP(&o.interactive, "interactive", "i", false, "keep stdin open and pass it to the container")
 	f.BoolVarP(&o.tty, "tty", "t", false, "give the container a terminal")
 	f.StringVar(&o.name, "name", "", "pod and container name, unique (default: random)")
@@ -68,43 +78,57 @@ func newRunCommand(g *globalOptions) *cobra.Command {
 	f.StringArrayVarP(&o.publish, "publish", "p", nil, "publish a port: [[HOST-IP:][HOST-PORT]:]CONTAINER-PORT[/udp] (no host port: a free one)")
 	f.BoolVarP(&o.publishAll, "publish-all", "P", false, "publish every port the image exposes on a free host port")
 	f.StringVar(&o.logDir, "log-dir", "/var/log/berth", "where the pod's log directory is made (removed with the pod)")
-	return cmd
 }
 
 func runRun(g *globalOptions, o *runOptions, image string, command []string) error {
-	// Everything the flags say is checked before anything is made.
-	ctrTemplate, err := o.containerConfig("", "", image, command)
-	if err != nil {
-		return usage(err)
-	}
-	published, err := parsePublish(o.publish)
-	if err != nil {
-		return usage(err)
-	}
 	c, err := g.connect()
 	if err != nil {
 		return runtimeFailure(err)
 	}
 	defer c.Close()
+	id, podID, err := c.createRun(o, image, command, true)
+	if err != nil {
+		return err
+	}
+	if o.detach {
+		fmt.Println(id)
+		return nil
+	}
+	return c.runUntilExit(id, podID, o)
+}
+
+// createRun makes a `berth run` pod and its container from the flags,
+// pulling the image if needed, and starts it if start is set. Whatever
+// fails leaves nothing behind. Errors carry docker's exit codes.
+func (c *client) createRun(o *runOptions, image string, command []string, start bool) (id, podID string, err error) {
+	// Everything the flags say is checked before anything is made.
+	ctrTemplate, err := o.containerConfig("", "", image, command)
+	if err != nil {
+		return "", "", usage(err)
+	}
+	published, err := parsePublish(o.publish)
+	if err != nil {
+		return "", "", usage(err)
+	}
 	name := o.name
 	if name == "" {
 		name = "berth-" + randomHex(4)
 	} else if err := c.nameFree(name); err != nil {
-		return runtimeFailure(err)
+		return "", "", runtimeFailure(err)
 	}
 	imageID, err := c.ensureImage(image)
 	if err != nil {
-		return runtimeFailure(err)
+		return "", "", runtimeFailure(err)
 	}
 	if o.publishAll {
 		exposed, err := c.exposedPorts(imageID)
 		if err != nil {
-			return runtimeFailure(err)
+			return "", "", runtimeFailure(err)
 		}
 		published = append(published, exposed...)
 	}
 	if err := c.claimHostPorts(published); err != nil {
-		return runtimeFailure(err)
+		return "", "", runtimeFailure(err)
 	}
 	hostname := o.hostname
 	if hostname == "" {
@@ -132,11 +156,11 @@ func runRun(g *globalOptions, o *runOptions, image string, command []string) err
 	cancel()
 	if err != nil {
 		os.RemoveAll(logDir)
-		return runtimeFailure(c.explain(err))
+		return "", "", runtimeFailure(c.explain(err))
 	}
-	podID := resp.PodSandboxId
-	id, err := c.createContainer(podID, ctrCfg, podCfg)
-	if err == nil {
+	podID = resp.PodSandboxId
+	id, err = c.createContainer(podID, ctrCfg, podCfg)
+	if err == nil && start {
 		ctx, cancel = c.ctx()
 		_, err = c.Runtime.StartContainer(ctx, &runtime.StartContainerRequest{ContainerId: id})
 		cancel()
@@ -144,20 +168,18 @@ func runRun(g *globalOptions, o *runOptions, image string, command []string) err
 	}
 	if err != nil {
 		c.removeRunPod(podID)
-		return containerFailure(err)
+		return "", "", containerFailure(err)
 	}
-	if o.detach {
-		fmt.Println(id)
-		return nil
-	}
-	return c.runUntilExit(id, podID, o)
+	return id, podID, nil
 }
+
 
 // runUntilExit stays with the container until it exits: attached to its
 // stdio with -i or -t, else following its log. The first Ctrl-C stops it
 // (SIGTERM, SIGKILL after 10 s), a second kills it at once. Then its pod
-// is stopped (its IP and host ports freed), or removed with --rm, and the
-// container's exit code is returned (as an exitError).
+// is stopped (its IP and host ports freed), or removed with --rm, if it
+// is a `berth run` pod (podID), and the container's exit code is returned
+// (as an exitError).
 func (c *client) runUntilExit(id, podID string, o *runOptions) error {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
@@ -181,15 +203,17 @@ func (c *client) runUntilExit(id, podID string, o *runOptions) error {
 		err = c.attachSession(id, streamOptions{stdin: o.interactive, tty: o.tty})
 		var ce *callError
 		if errors.As(err, &ce) && ce.code == codes.FailedPrecondition { // it is done already: show what it wrote
-			err = c.printLogs(id, &logsOptions{tail: -1}, os.Stdout, os.Stderr)
+			err = c.printLogs(id, &logsOptions{tail: -1, since: o.logsSince}, os.Stdout, os.Stderr)
 		}
 	} else {
-		err = c.printLogs(id, &logsOptions{follow: true, tail: -1}, os.Stdout, os.Stderr)
+		err = c.printLogs(id, &logsOptions{follow: true, tail: -1, since: o.logsSince}, os.Stdout, os.Stderr)
 	}
 	st, serr := c.waitExited(id, 10*time.Second)
-	if o.remove {
+	switch {
+	case podID == "": // not a `berth run` container: its pod is not its own
+	case o.remove:
 		c.removeRunPod(podID)
-	} else {
+	default:
 		c.stopPod(podID)
 	}
 	if serr != nil {

@@ -49,3 +49,8 @@ const (
 // KillMethod (berth.v1.Containers): {id, signal: number} -> {}. Sends a
 // signal to a running container, which the CRI cannot.
 const KillMethod = "/berth.v1.Containers/Kill"
+
+// RestartMethod (berth.v1.Containers): {id} -> {}. Runs an exited
+// container again with its writable layer, setting its stopped pod up
+// again first, which the CRI cannot (docker's start of an exited one).
+const RestartMethod = "/berth.v1.Containers/Restart"

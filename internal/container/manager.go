@@ -1,6 +1,7 @@
 package container
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"sync"
@@ -24,6 +25,8 @@ type Pods interface {
 	Shim(s *pod.Sandbox) *shim.Client
 	// Hold keeps a ready pod from being stopped until release.
 	Hold(id string) (s *pod.Sandbox, release func(), err error)
+	// Restart sets a stopped pod up again (a ready one is left as is).
+	Restart(ctx context.Context, id string) (*pod.Sandbox, error)
 }
 
 // Pods is satisfied by *pod.Manager; the assertion keeps the two in step.

@@ -181,10 +181,8 @@ func (m *Manager) handler(name string) (string, error) {
 	if !m.opts.Handlers[name] {
 		return "", errdefs.InvalidArgument("unknown runtime handler %q", name)
 	}
-	if m.opts.HandlerReady != nil {
-		if err := m.opts.HandlerReady(name); err != nil {
-			return "", err
-		}
+	if err := m.handlerReady(name); err != nil {
+		return "", err
 	}
 	return name, nil
 }
