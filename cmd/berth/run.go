@@ -173,7 +173,6 @@ func (c *client) createRun(o *runOptions, image string, command []string, start 
 	return id, podID, nil
 }
 
-
 // runUntilExit stays with the container until it exits: attached to its
 // stdio with -i or -t, else following its log. The first Ctrl-C stops it
 // (SIGTERM, SIGKILL after 10 s), a second kills it at once. Then its pod
