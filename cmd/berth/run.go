@@ -35,6 +35,7 @@ type runOptions struct {
 	env, envFiles, volumes []string
 	publish                []string
 	handler, logDir        string
+	restart                string
 	entrypointSet          bool
 	// logsSince, if set, is where runUntilExit starts showing the log
 	// (a restarted container's log holds its earlier runs too).
@@ -77,6 +78,7 @@ func addRunFlags(f *pflag.FlagSet, o *runOptions) {
 	f.StringVar(&o.handler, "runtime", "", "runtime handler (runc, crun)")
 	f.StringArrayVarP(&o.publish, "publish", "p", nil, "publish a port: [[HOST-IP:][HOST-PORT]:]CONTAINER-PORT[/udp] (no host port: a free one)")
 	f.BoolVarP(&o.publishAll, "publish-all", "P", false, "publish every port the image exposes on a free host port")
+	f.StringVar(&o.restart, "restart", "no", "start it again when it exits: no, always, unless-stopped, on-failure[:N] (berthd does, with docker's backoff)")
 	f.StringVar(&o.logDir, "log-dir", "/var/log/berth", "where the pod's log directory is made (removed with the pod)")
 }
 
@@ -109,6 +111,13 @@ func (c *client) createRun(o *runOptions, image string, command []string, start 
 	published, err := parsePublish(o.publish)
 	if err != nil {
 		return "", "", usage(err)
+	}
+	restart, err := berthinfo.ParseRestartPolicy(o.restart)
+	if err != nil {
+		return "", "", usage(fmt.Errorf("--restart: %w", err))
+	}
+	if o.remove && restart.Mode != "no" {
+		return "", "", usage(fmt.Errorf("--rm and --restart %s conflict: a container cannot be removed and restarted when it exits", o.restart))
 	}
 	name := o.name
 	if name == "" {
@@ -146,6 +155,9 @@ func (c *client) createRun(o *runOptions, image string, command []string, start 
 	}
 	if o.remove && o.detach {
 		podCfg.Annotations[berthinfo.RemoveOnExitAnnotation] = "true"
+	}
+	if restart.Mode != "no" {
+		podCfg.Annotations[berthinfo.RestartPolicyAnnotation] = o.restart
 	}
 	ctrCfg := ctrTemplate
 	ctrCfg.Metadata = &runtime.ContainerMetadata{Name: name}
@@ -210,6 +222,7 @@ func (c *client) runUntilExit(id, podID string, o *runOptions) error {
 	st, serr := c.waitExited(id, 10*time.Second)
 	switch {
 	case podID == "": // not a `berth run` container: its pod is not its own
+	case o.restart != "" && o.restart != "no": // berthd starts it again: the pod stays up
 	case o.remove:
 		c.removeRunPod(podID)
 	default:

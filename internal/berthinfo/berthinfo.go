@@ -25,6 +25,19 @@ const PullProgressMethod = "/berth.v1.Progress/PullProgress"
 // run --rm -d`: nobody stays to remove it).
 const RemoveOnExitAnnotation = "berth.io/remove-on-exit"
 
+// RestartPolicyAnnotation on a pod asks berthd to start its containers
+// again when they exit, as docker's --restart: "always", "unless-stopped"
+// or "on-failure[:N]" (N restarts at most). A container stopped on request
+// (StopContainer, or its pod's stop) is left alone, also across berthd
+// restarts. Between restarts berthd waits 100 ms, doubling up to a minute,
+// back to 100 ms once a run lasted 10 s.
+const RestartPolicyAnnotation = "berth.io/restart-policy"
+
+// KubeletPodLabel is on every pod the kubelet makes: berthd's own exit
+// annotations are not honoured there (the kubelet restarts and removes
+// its containers itself).
+const KubeletPodLabel = "io.kubernetes.pod.uid"
+
 // The image transfer methods berthd serves beside the CRI (which has no
 // verbs for them), for `berth tag/rmi/save/load/push`. Requests and
 // responses are well-known types: Structs, and BytesValue chunks of an

@@ -66,6 +66,12 @@ type Container struct {
 	// User is the process's identity as resolved at creation (ContainerStatus
 	// reports it); empty for containers made before berth recorded it.
 	User *User `json:"user,omitempty"`
+	// StopRequested says the last exit followed a stop (StopContainer,
+	// or its pod's stop), which a restart policy leaves alone.
+	StopRequested bool `json:"stopRequested,omitempty"`
+	// RestartCount counts Restart calls (berth's own: the CRI's attempt
+	// numbers new containers).
+	RestartCount int `json:"restartCount,omitempty"`
 
 	config *runtime.ContainerConfig
 }

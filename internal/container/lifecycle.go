@@ -100,6 +100,9 @@ func (m *Manager) stop(ctx context.Context, c *Container, timeout time.Duration)
 	if c.State == StateExited {
 		return nil
 	}
+	m.mu.Lock()
+	m.stopRequests[c.ID] = true // recorded with the exit
+	m.mu.Unlock()
 	client, err := m.shimOf(c)
 	if err != nil {
 		return err
@@ -166,6 +169,7 @@ func (m *Manager) remove(ctx context.Context, c *Container) error {
 	delete(m.containers, c.ID)
 	delete(m.exited, c.ID)
 	delete(m.logLoss, c.ID)
+	delete(m.stopRequests, c.ID)
 	for k, v := range m.names {
 		if v == c.ID {
 			delete(m.names, k)

@@ -77,8 +77,11 @@ type Manager struct {
 	exited     map[string]chan struct{}
 	starting   map[string]chan struct{} // closed when a Start is done: exits wait for it
 	logLoss    map[string]uint64        // log lines lost, as last reported (warned once per increase)
-	locks      keylock.Map
-	events     eventHub
+	// stopRequests are containers being stopped: their exit is recorded
+	// as asked for (Container.StopRequested).
+	stopRequests map[string]bool
+	locks        keylock.Map
+	events       eventHub
 
 	// failAfter, when set (tests only), fails Create after the named step.
 	failAfter func(step string) error
@@ -86,7 +89,8 @@ type Manager struct {
 
 // NewManager loads the recorded containers.
 func NewManager(o Options) (*Manager, error) {
-	m := &Manager{opts: o, db: o.DB, containers: map[string]*Container{}, names: map[string]string{}, exited: map[string]chan struct{}{}, logLoss: map[string]uint64{}}
+	m := &Manager{opts: o, db: o.DB, containers: map[string]*Container{}, names: map[string]string{}, exited: map[string]chan struct{}{}, logLoss: map[string]uint64{},
+		stopRequests: map[string]bool{}}
 	err := store.LoadAll(o.DB, store.Containers, func(_ string, c *Container) {
 		c.Config() // decoded once here: the copies List hands out share it
 		m.containers[c.ID] = c

@@ -81,6 +81,8 @@ func (m *Manager) recreate(ctx context.Context, id string) error {
 	err = m.update(c.ID, func(c *Container) {
 		c.State, c.Pid, c.ExitCode, c.Reason, c.Message = StateCreated, 0, 0, "", ""
 		c.StartedAt, c.FinishedAt = time.Time{}, time.Time{}
+		c.StopRequested = false
+		c.RestartCount++
 	})
 	if err != nil {
 		client.Delete(context.WithoutCancel(ctx), c.ID)

@@ -44,12 +44,16 @@ func (m *Manager) recordExit(id string, st *shim.State) {
 		m.noteLogLoss(id, *st.LogLost)
 	}
 	changed := false
+	m.mu.Lock()
+	stopRequested := m.stopRequests[id]
+	delete(m.stopRequests, id)
+	m.mu.Unlock()
 	err := m.update(id, func(c *Container) {
 		if c.State == StateExited {
 			return
 		}
 		changed = true
-		c.State = StateExited
+		c.State, c.StopRequested = StateExited, stopRequested
 		c.ExitCode = st.ExitCode
 		c.FinishedAt = st.ExitedAt
 		if c.FinishedAt.Before(c.StartedAt) {

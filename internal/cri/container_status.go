@@ -23,7 +23,7 @@ func (s *Server) ContainerStatus(_ context.Context, req *runtime.ContainerStatus
 		}
 		info, err := json.Marshal(map[string]any{
 			"id": c.ID, "sandboxID": c.PodID, "pid": pid, "runtimeHandler": c.Handler, "bundle": c.Bundle,
-			"cgroup": c.Cgroup, "config": c.Config(),
+			"cgroup": c.Cgroup, "config": c.Config(), "restartCount": c.RestartCount, "stopRequested": c.StopRequested,
 		})
 		if err != nil {
 			return nil, err

@@ -79,7 +79,8 @@ func New(cfg *config.Config) (_ *Daemon, err error) {
 		grpc.ChainStreamInterceptor(cri.StreamInterceptor),
 		grpc.MaxRecvMsgSize(16<<20), grpc.MaxSendMsgSize(32<<20),
 	)
-	d.background = func(stop <-chan struct{}) { removeOnExit(pods, containers, stop) }
+	exits := &exitPolicies{pods: pods, containers: containers, backoff: map[string]time.Duration{}}
+	d.background = exits.follow
 	server := cri.NewServer(images, pods, containers, net, handlers, d.probes, cfg.Runtime.DefaultHandler)
 	if d.stream, err = startStreaming(cfg.Streaming, &cri.StreamRuntime{Containers: containers, Pods: pods}); err != nil {
 		return nil, err

@@ -162,3 +162,77 @@ func TestCLICreateAsDocker(t *testing.T) {
 		t.Fatalf("log dir keeps %d entries after the --rm container went", len(entries))
 	}
 }
+
+// TestCLIRunRestartPolicy (root): run --restart has berthd start the
+// container again when it exits, as docker does: on-failure:N at most N
+// times and only after a failure, always until it is stopped on request;
+// a pod of the kubelet's is never restarted behind its back.
+func TestCLIRunRestartPolicy(t *testing.T) {
+	ti := images(t)
+	b := startBerthd(t, mirrorConfig(ti))
+	logDir := t.TempDir()
+	mustCLI(t, b, "pull", "busybox")
+	restarts := func(name string) (runtime.ContainerState, int) {
+		t.Helper()
+		id := strings.TrimSpace(mustCLI(t, b, "ps", "-a", "-q", "--no-trunc", "-f", "name="+name))
+		st, err := b.RT.ContainerStatus(ctxT(t), &runtime.ContainerStatusRequest{ContainerId: id, Verbose: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var info struct{ RestartCount int }
+		json.Unmarshal([]byte(st.Info["info"]), &info)
+		return st.Status.State, info.RestartCount
+	}
+	if out, code := cliExit(t, b, "run", "--rm", "--restart", "always", "busybox", "true"); code != 125 || !strings.Contains(out, "conflict") {
+		t.Fatalf("--rm with --restart: exit %d, %q", code, out)
+	}
+	if out, code := cliExit(t, b, "run", "--restart", "sometimes", "busybox", "true"); code != 125 {
+		t.Fatalf("--restart sometimes: exit %d, %q", code, out)
+	}
+
+	mustCLI(t, b, "run", "-d", "--name", "flaky", "--log-dir", logDir, "--restart", "on-failure:2", "busybox", "sh", "-c", "echo x >> /n; cat /n | wc -l; exit 1")
+	waitUntil(t, 10*time.Second, "flaky's two restarts", func() bool {
+		state, n := restarts("flaky")
+		return n == 2 && state == runtime.ContainerState_CONTAINER_EXITED
+	})
+	time.Sleep(1500 * time.Millisecond) // more than the backoff a third restart would wait
+	if state, n := restarts("flaky"); n != 2 || state != runtime.ContainerState_CONTAINER_EXITED {
+		t.Fatalf("on-failure:2 went on: %s after %d restarts", state, n)
+	}
+	if logs := mustCLI(t, b, "logs", "flaky"); logs != "1\n2\n3\n" {
+		t.Fatalf("flaky's runs logged %q, want three runs sharing their files", logs)
+	}
+	mustCLI(t, b, "run", "-d", "--name", "fine", "--log-dir", logDir, "--restart", "on-failure", "busybox", "true")
+	time.Sleep(time.Second)
+	if state, n := restarts("fine"); n != 0 || state != runtime.ContainerState_CONTAINER_EXITED {
+		t.Fatalf("on-failure restarted a success: %s after %d restarts", state, n)
+	}
+
+	mustCLI(t, b, "run", "-d", "--name", "always", "--log-dir", logDir, "--restart", "always", "busybox", "sh", "-c", "sleep 0.3")
+	waitUntil(t, 10*time.Second, "always's second restart", func() bool { _, n := restarts("always"); return n >= 2 })
+	mustCLI(t, b, "stop", "-t", "1", "always")
+	_, n := restarts("always")
+	time.Sleep(1500 * time.Millisecond)
+	if state, m := restarts("always"); m != n || state != runtime.ContainerState_CONTAINER_EXITED {
+		t.Fatalf("a stopped always container came back: %s, restarts %d then %d", state, n, m)
+	}
+	for _, name := range []string{"flaky", "fine", "always"} {
+		mustCLI(t, b, "rm", name)
+	}
+
+	img := mustPull(t, b, ti.Ref("busybox:latest"))
+	pod := podConfig(t, "kubelets")
+	pod.Labels = map[string]string{"io.kubernetes.pod.uid": "x"}
+	pod.Annotations = map[string]string{"berth.io/restart-policy": "always"}
+	podID := runPod(t, b, pod)
+	id := runContainer(t, b, podID, pod, ctrConfig("once", img, "false"))
+	waitExited(t, b, id, 10*time.Second)
+	time.Sleep(time.Second)
+	st, err := b.RT.ContainerStatus(ctxT(t), &runtime.ContainerStatusRequest{ContainerId: id, Verbose: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(st.Info["info"], `"restartCount":0`) || st.Status.State != runtime.ContainerState_CONTAINER_EXITED {
+		t.Fatalf("a kubelet pod's container was restarted by berthd: %s %s", st.Status.State, st.Info["info"])
+	}
+}
