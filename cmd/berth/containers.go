@@ -239,7 +239,7 @@ func (c *client) ps(o *psOptions) (err error) {
 	case o.output != "table":
 		return printStructured(os.Stdout, format(o.output), &runtime.ListContainersResponse{Containers: keptCtrs})
 	}
-	return printRows(kept, o.format)
+	return printRows(kept, psColumns, o.format)
 }
 
 func newExecCommand(g *globalOptions) *cobra.Command {

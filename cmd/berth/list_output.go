@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 	"google.golang.org/protobuf/proto"
@@ -24,19 +23,14 @@ func (l *listFlags) register(cmd *cobra.Command, what string) {
 
 func (l *listFlags) validate() error { return format(l.output).validate("table", "json", "yaml") }
 
-// emit prints a listing: IDs with -q, the response as JSON or YAML with
-// -o, else the table table writes.
-func (l *listFlags) emit(ids []string, resp proto.Message, table func(tw *tabwriter.Writer)) error {
-	switch {
-	case l.quiet:
+// emitData prints a listing's IDs (-q) or its response as JSON or YAML
+// (-o); the table is the caller's (printRows).
+func (l *listFlags) emitData(ids []string, resp proto.Message) error {
+	if l.quiet {
 		for _, id := range ids {
 			fmt.Println(id)
 		}
 		return nil
-	case l.output != "table":
-		return printStructured(os.Stdout, format(l.output), resp)
 	}
-	tw := newTable()
-	table(tw)
-	return tw.Flush()
+	return printStructured(os.Stdout, format(l.output), resp)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -59,7 +58,23 @@ func newRemovePodCommand(g *globalOptions) *cobra.Command {
 
 type podsOptions struct {
 	listFlags
-	name string
+	name    string
+	filters []string
+	format  string
+}
+
+// podRow is one pod as `pods` shows it; --format templates see these
+// fields.
+type podRow struct {
+	ID, Created, State, Name, Namespace, IP, Runtime string
+	Attempt                                          uint32
+	Labels                                           map[string]string
+	fullID                                           string
+}
+
+var podColumns = []column{
+	{"POD ID", "ID"}, {"CREATED", "Created"}, {"STATE", "State"}, {"NAME", "Name"}, {"NAMESPACE", "Namespace"},
+	{"ATTEMPT", "Attempt"}, {"IP", "IP"}, {"RUNTIME", "Runtime"},
 }
 
 func newPodsCommand(g *globalOptions) *cobra.Command {
@@ -72,12 +87,45 @@ func newPodsCommand(g *globalOptions) *cobra.Command {
 	}
 	o.register(cmd, "pod")
 	cmd.Flags().StringVar(&o.name, "name", "", "only pods with this name")
+	cmd.Flags().StringArrayVarP(&o.filters, "filter", "f", nil, "only pods matching: id=PREFIX, name=PART, namespace=NS, state=ready|notready, label=KEY[=VALUE]")
+	cmd.Flags().StringVar(&o.format, "format", "", "print each pod with a Go template, e.g. '{{.Name}} {{.IP}}' ('table ...' adds a header)")
 	return cmd
+}
+
+func parsePodFilters(specs []string) ([]listFilter, error) {
+	return parseFilters(specs, []string{"id", "name", "namespace", "state", "label"}, func(k, v string) error {
+		if k == "state" && v != "ready" && v != "notready" {
+			return fmt.Errorf("state is ready or notready")
+		}
+		return nil
+	})
+}
+
+func (r *podRow) match(filters []listFilter) bool {
+	return matchFilters(filters, func(key, v string) bool {
+		switch key {
+		case "id":
+			return strings.HasPrefix(r.fullID, v)
+		case "name":
+			return strings.Contains(r.Name, v)
+		case "namespace":
+			return r.Namespace == v
+		case "state":
+			return strings.EqualFold(r.State, v)
+		case "label":
+			return labelMatches(r.Labels, v)
+		}
+		return false
+	})
 }
 
 func (c *client) pods(o *podsOptions) error {
 	if err := o.validate(); err != nil {
 		return err
+	}
+	filters, err := parsePodFilters(o.filters)
+	if err != nil {
+		return usage(err)
 	}
 	var resp *runtime.ListPodSandboxResponse
 	if err := c.call(func(ctx context.Context) (err error) {
@@ -88,20 +136,24 @@ func (c *client) pods(o *podsOptions) error {
 	}
 	var items []*runtime.PodSandbox
 	var ids []string
+	var rows []*podRow
 	for _, p := range resp.Items {
-		if o.name == "" || p.GetMetadata().GetName() == o.name {
-			items = append(items, p)
-			ids = append(ids, p.Id)
+		m := p.GetMetadata()
+		r := &podRow{ID: shortID(p.Id, o.noTrunc), Created: ago(p.CreatedAt), State: strings.TrimPrefix(p.State.String(), "SANDBOX_"),
+			Name: m.GetName(), Namespace: m.GetNamespace(), Attempt: m.GetAttempt(), Runtime: handlerName(p.RuntimeHandler),
+			Labels: p.Labels, fullID: p.Id}
+		if (o.name != "" && m.GetName() != o.name) || !r.match(filters) {
+			continue
 		}
+		items, ids, rows = append(items, p), append(ids, p.Id), append(rows, r)
 	}
-	return o.emit(ids, &runtime.ListPodSandboxResponse{Items: items}, func(tw *tabwriter.Writer) {
-		fmt.Fprintln(tw, "POD ID\tCREATED\tSTATE\tNAME\tNAMESPACE\tATTEMPT\tIP\tRUNTIME")
-		for _, p := range items {
-			m := p.GetMetadata()
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", shortID(p.Id, o.noTrunc), ago(p.CreatedAt),
-				strings.TrimPrefix(p.State.String(), "SANDBOX_"), m.GetName(), m.GetNamespace(), m.GetAttempt(), c.podIP(p.Id), handlerName(p.RuntimeHandler))
-		}
-	})
+	if o.quiet || o.output != "table" {
+		return o.emitData(ids, &runtime.ListPodSandboxResponse{Items: items})
+	}
+	for _, r := range rows {
+		r.IP = c.podIP(r.fullID)
+	}
+	return printRows(rows, podColumns, o.format)
 }
 
 func handlerName(h string) string {

@@ -4,13 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
-	"text/tabwriter"
-	"text/template"
 	"time"
 
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
@@ -26,73 +22,45 @@ type psRow struct {
 }
 
 // psColumns are the table's columns: header and field.
-var psColumns = []struct{ header, field string }{
+var psColumns = []column{
 	{"CONTAINER ID", "ID"}, {"IMAGE", "Image"}, {"COMMAND", "Command"}, {"CREATED", "RunningFor"},
 	{"STATUS", "Status"}, {"PORTS", "Ports"}, {"NAMES", "Names"}, {"POD", "Pod"},
 }
 
-// psFilter is one -f KEY=VALUE.
-type psFilter struct{ key, value string }
-
-func parsePsFilters(specs []string) ([]psFilter, error) {
-	var out []psFilter
-	for _, s := range specs {
-		k, v, ok := strings.Cut(s, "=")
-		switch k {
-		case "status", "name", "id", "label", "pod", "exited", "ancestor":
-		default:
-			return nil, fmt.Errorf("-f %q: filters are status, name, id, label, pod, exited and ancestor", s)
-		}
-		if !ok && k != "label" {
-			return nil, fmt.Errorf("-f %q: want KEY=VALUE", s)
-		}
+// parsePsFilters reads ps's -f flags.
+func parsePsFilters(specs []string) ([]listFilter, error) {
+	return parseFilters(specs, []string{"status", "name", "id", "label", "pod", "exited", "ancestor"}, func(k, v string) error {
 		if k == "status" && v != "created" && v != "running" && v != "exited" {
-			return nil, fmt.Errorf("-f %q: status is created, running or exited", s)
+			return fmt.Errorf("status is created, running or exited")
 		}
-		if k == "exited" {
-			if _, err := strconv.Atoi(v); err != nil {
-				return nil, fmt.Errorf("-f %q: exited takes an exit code", s)
-			}
+		if _, err := strconv.Atoi(v); k == "exited" && err != nil {
+			return fmt.Errorf("exited takes an exit code")
 		}
-		out = append(out, psFilter{k, v})
-	}
-	return out, nil
+		return nil
+	})
 }
 
-// match reports whether r passes every filter (docker: filters of one key
-// are alternatives, of different keys all must hold).
-func (r *psRow) match(filters []psFilter) bool {
-	byKey := map[string][]string{}
-	for _, f := range filters {
-		byKey[f.key] = append(byKey[f.key], f.value)
-	}
-	for key, values := range byKey {
-		ok := false
-		for _, v := range values {
-			switch key {
-			case "status":
-				ok = ok || r.State == v
-			case "name":
-				ok = ok || strings.Contains(r.Names, v)
-			case "id":
-				ok = ok || strings.HasPrefix(r.ID, v)
-			case "pod":
-				ok = ok || strings.HasPrefix(r.Pod, v)
-			case "exited":
-				ok = ok || (r.State == "exited" && strconv.Itoa(int(r.ExitCode)) == v)
-			case "ancestor":
-				ok = ok || r.Image == v || strings.HasPrefix(r.Image, v+":")
-			case "label":
-				k, val, hasVal := strings.Cut(v, "=")
-				got, present := r.Labels[k]
-				ok = ok || (present && (!hasVal || got == val))
-			}
+// match reports whether r passes every filter.
+func (r *psRow) match(filters []listFilter) bool {
+	return matchFilters(filters, func(key, v string) bool {
+		switch key {
+		case "status":
+			return r.State == v
+		case "name":
+			return strings.Contains(r.Names, v)
+		case "id":
+			return strings.HasPrefix(r.ID, v)
+		case "pod":
+			return strings.HasPrefix(r.Pod, v)
+		case "exited":
+			return r.State == "exited" && strconv.Itoa(int(r.ExitCode)) == v
+		case "ancestor":
+			return r.Image == v || strings.HasPrefix(r.Image, v+":")
+		case "label":
+			return labelMatches(r.Labels, v)
 		}
-		if !ok {
-			return false
-		}
-	}
-	return true
+		return false
+	})
 }
 
 // psRows gathers what the table shows: each container's status, its
@@ -250,42 +218,3 @@ func humanDuration(d time.Duration) string {
 	return fmt.Sprintf("%d years", h/24/365)
 }
 
-// templateHeader turns "table {{.ID}}\t{{.Names}}" into its header row.
-var templateField = regexp.MustCompile(`\{\{\s*\.(\w+)\s*\}\}`)
-
-// printRows prints rows with a Go template (docker's --format; a "table "
-// prefix adds the header row and aligns columns) or as the default table.
-func printRows(rows []*psRow, tmpl string) error {
-	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 3, ' ', 0)
-	if tmpl == "" {
-		var fields []string
-		for _, col := range psColumns {
-			fields = append(fields, "{{."+col.field+"}}")
-		}
-		tmpl = "table " + strings.Join(fields, "\t")
-	}
-	body, isTable := strings.CutPrefix(tmpl, "table ")
-	body = strings.ReplaceAll(body, `\t`, "\t")
-	t, err := template.New("format").Option("missingkey=error").Parse(body + "\n")
-	if err != nil {
-		return usage(fmt.Errorf("--format: %v", err))
-	}
-	if isTable {
-		header := templateField.ReplaceAllStringFunc(body, func(f string) string {
-			name := templateField.FindStringSubmatch(f)[1]
-			for _, col := range psColumns {
-				if col.field == name {
-					return col.header
-				}
-			}
-			return strings.ToUpper(name)
-		})
-		fmt.Fprintln(tw, header)
-	}
-	for _, r := range rows {
-		if err := t.Execute(tw, r); err != nil {
-			return usage(fmt.Errorf("--format: %v", err))
-		}
-	}
-	return tw.Flush()
-}

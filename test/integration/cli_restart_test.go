@@ -148,6 +148,19 @@ func TestCLICreateAsDocker(t *testing.T) {
 	if ps := mustCLI(t, b, "ps", "-a", "-f", "name=made", "--format", "{{.Status}}"); !strings.HasPrefix(ps, "Created") {
 		t.Fatalf("created container shows %q", ps)
 	}
+	// The list verbs take docker's -f filters and --format templates.
+	if out := mustCLI(t, b, "pods", "-f", "state=ready", "-f", "name=made", "--format", "{{.Name}} {{.State}}"); out != "made READY\n" {
+		t.Fatalf("pods -f state=ready --format: %q", out)
+	}
+	if out := mustCLI(t, b, "pods", "-f", "state=notready", "-q"); out != "" {
+		t.Fatalf("pods -f state=notready: %q", out)
+	}
+	if out := mustCLI(t, b, "images", "-f", "reference=busybox", "--format", "{{.Repository}}:{{.Tag}}"); !strings.HasSuffix(out, "busybox:latest\n") || strings.Count(out, "\n") != 1 {
+		t.Fatalf("images -f reference=busybox --format: %q", out)
+	}
+	if out, code := cliExit(t, b, "images", "-f", "dangling=maybe"); code != 125 || !strings.Contains(out, "dangling is true or false") {
+		t.Fatalf("images -f dangling=maybe: exit %d %q", code, out)
+	}
 	if out, code := cliExit(t, b, "start", "-a", "made"); code != 5 || out != "42\n" {
 		t.Fatalf("start -a of the created container: exit %d, %q", code, out)
 	}
