@@ -217,4 +217,3 @@ func humanDuration(d time.Duration) string {
 	}
 	return fmt.Sprintf("%d years", h/24/365)
 }
-
