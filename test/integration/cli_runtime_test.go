@@ -14,8 +14,10 @@ import (
 
 // mirrorConfig points docker.io at the shared test registry, so short
 // names like "busybox" resolve offline.
+// mirrorConfig serves docker.io from the test registry only: a name it
+// lacks fails, never reaching out to the real registry.
 func mirrorConfig(ti *testImages) string {
-	return fmt.Sprintf("[[registry.hosts]]\nhost = \"docker.io\"\nmirrors = [\"http://%s\"]\n", ti.Addr())
+	return fmt.Sprintf("[[registry.hosts]]\nhost = \"docker.io\"\nmirrors = [\"http://%s\"]\nmirrors_only = true\n", ti.Addr())
 }
 
 func TestCLIRunPrintsAndExitsWithTheCode(t *testing.T) {
