@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/berth-runtime/berth/internal/crashpoint"
 	"github.com/berth-runtime/berth/internal/errdefs"
 	"github.com/berth-runtime/berth/internal/network"
 )
@@ -16,8 +17,8 @@ import (
 // pod was stopped, as docker gives a restarted container a new network.
 // A ready pod is returned as it is. If a step fails, what the restart made
 // is released and the pod stays stopped; a crash in between is finished
-// as a stop at start-up (the stopping marker stays while it runs, and the
-// network is recorded as soon as it is chosen).
+// as a stop at start-up (the stopping marker stays while it runs; each
+// step is recorded once done, the network as soon as CNI chose it).
 func (m *Manager) Restart(ctx context.Context, id string) (*Sandbox, error) {
 	s, err := m.Get(id)
 	if err != nil {
@@ -64,6 +65,17 @@ func (m *Manager) Restart(ctx context.Context, id string) (*Sandbox, error) {
 			unmark(s, markerStopping)
 			return nil, fmt.Errorf("restart pod %s (%s): %w", s.ID, step.name, err)
 		}
+		// What the step made is recorded before the next: a crash from
+		// here on is finished as a stop, which works from the record.
+		m.mu.Lock()
+		err := m.save(next.clone())
+		m.mu.Unlock()
+		if err != nil {
+			logIf("undo a failed restart", s.ID, m.releaseRuntime(context.WithoutCancel(ctx), next))
+			unmark(s, markerStopping)
+			return nil, err
+		}
+		crashpoint.Reached("pod-restart:" + step.name)
 	}
 	next.State, next.LastIPs = StateReady, nil
 	m.mu.Lock()

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -177,6 +178,10 @@ func TestCrashDuringOtherCalls(t *testing.T) {
 		}},
 		{"pod-stop:containers", stopPod, assertStopped},
 		{"pod-stop:network", stopPod, assertStopped},
+		// `berth start` of a container whose pod was stopped sets the pod
+		// up again; cut off, recovery finishes it as a stop.
+		{"pod-restart:network", restartStoppedPod, assertStopped},
+		{"pod-restart:infra", restartStoppedPod, assertStopped},
 		{"pod-remove:containers", removePod, assertRemoved},
 		{"pod-remove:record", removePod, assertRemoved},
 	}
@@ -203,6 +208,16 @@ func TestCrashDuringOtherCalls(t *testing.T) {
 func stopPod(b *berthd, podID, _ string) error {
 	_, err := b.RT.StopPodSandbox(ctxT(b.t), &runtime.StopPodSandboxRequest{PodSandboxId: podID})
 	return err
+}
+
+func restartStoppedPod(b *berthd, podID, ctrID string) error {
+	if err := stopPod(b, podID, ctrID); err != nil {
+		b.t.Fatalf("stop before the restart: %v", err)
+	}
+	if out, code := cliExit(b.t.(*testing.T), b, "start", ctrID); code != 0 {
+		return fmt.Errorf("berth start: exit %d: %s", code, out)
+	}
+	return nil
 }
 
 func removePod(b *berthd, podID, _ string) error {
