@@ -102,6 +102,9 @@ func (c *Container) clone() *Container {
 // Rootfs is where the container's overlay is mounted.
 func (c *Container) Rootfs() string { return c.Bundle + "/rootfs" }
 
+// UpperDir is the container's writable layer (the overlay's upper dir).
+func (c *Container) UpperDir() string { return c.DataDir + "/upper" }
+
 // NameKey is what makes a container's name unique on a node.
 func NameKey(m *runtime.ContainerMetadata, pod *runtime.PodSandboxMetadata) string {
 	return fmt.Sprintf("%s_%s_%s_%s_%d", m.GetName(), pod.GetName(), pod.GetNamespace(), pod.GetUid(), m.GetAttempt())

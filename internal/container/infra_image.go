@@ -17,18 +17,24 @@ type ImagePuller interface {
 	EnsureImage(ctx context.Context, ref string) error
 }
 
-// InfraRootfs prepares a pod infra process that runs from an image (the
-// configurable pause image): the image is pulled if missing and its layers
-// mounted at bundle/rootfs. It returns the process's arguments and the undo.
-func (m *Manager) InfraRootfs(ctx context.Context, puller ImagePuller, ref, bundle string) ([]string, func(), error) {
-	if err := puller.EnsureImage(ctx, ref); err != nil {
+// InfraImage prepares pod infra processes that run from an image (the
+// configurable pause image).
+type InfraImage struct {
+	Images Images
+	Puller ImagePuller
+}
+
+// Rootfs pulls the image ref if it is missing and mounts its layers at
+// bundle/rootfs. It returns the process's arguments and the undo.
+func (x InfraImage) Rootfs(ctx context.Context, ref, bundle string) ([]string, func(), error) {
+	if err := x.Puller.EnsureImage(ctx, ref); err != nil {
 		return nil, nil, fmt.Errorf("pause image %s: %w", ref, err)
 	}
-	img, err := m.opts.Images.Get(ref)
+	img, err := x.Images.Get(ref)
 	if err != nil {
 		return nil, nil, err
 	}
-	raw, err := m.opts.Images.Config(img)
+	raw, err := x.Images.Config(img)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -44,7 +50,7 @@ func (m *Manager) InfraRootfs(ctx context.Context, puller ImagePuller, ref, bund
 	if err := makeRootfsDirs(bundle, data); err != nil {
 		return nil, nil, err
 	}
-	if err := mountOverlay(m.opts.Images.LayerDirs(img), data, filepath.Join(bundle, "rootfs")); err != nil {
+	if err := mountOverlay(x.Images.LayerDirs(img), data, filepath.Join(bundle, "rootfs")); err != nil {
 		return nil, nil, err
 	}
 	return args, func() {

@@ -14,7 +14,6 @@ func (s *Server) RemoveContainer(ctx context.Context, req *runtime.RemoveContain
 	if err := s.containers.Remove(ctx, req.GetContainerId()); err != nil {
 		return nil, err
 	}
-	s.rates.Forget(req.GetContainerId())
-	s.layerUsage.forget(req.GetContainerId())
+	s.stats.Forget(req.GetContainerId())
 	return &runtime.RemoveContainerResponse{}, nil
 }

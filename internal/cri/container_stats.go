@@ -2,12 +2,7 @@ package cri
 
 import (
 	"context"
-	"io/fs"
-	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
-	"time"
 
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
 
@@ -33,7 +28,7 @@ func (s *Server) ListContainerStats(_ context.Context, req *runtime.ListContaine
 	for _, c := range all {
 		live[c.ID] = true
 	}
-	s.layerUsage.retain(live)
+	s.stats.RetainLayers(live)
 	for _, c := range all {
 		if f.GetId() != "" && !strings.HasPrefix(c.ID, f.GetId()) ||
 			f.GetPodSandboxId() != "" && !strings.HasPrefix(c.PodID, f.GetPodSandboxId()) ||
@@ -53,24 +48,24 @@ func (s *Server) containerStats(c *container.Container) *runtime.ContainerStats 
 		Id: c.ID, Metadata: cfg.GetMetadata(), Labels: cfg.GetLabels(), Annotations: cfg.GetAnnotations(),
 	}}
 	if c.State == container.StateRunning {
-		if sample, err := stats.Cgroup(c.Cgroup); err == nil {
-			st.Cpu, st.Memory = s.cpuMemory(c.ID, sample)
+		if sample, nanoCores, err := s.stats.Cgroup(c.ID, c.Cgroup); err == nil {
+			st.Cpu, st.Memory = cpuMemory(sample, nanoCores)
 		}
 	}
-	bytes, inodes := s.layerUsage.get(c.ID, filepath.Join(c.DataDir, "upper"))
+	layer := s.stats.WritableLayer(c.ID, c.UpperDir())
 	st.WritableLayer = &runtime.FilesystemUsage{
 		FsId:      &runtime.FilesystemIdentifier{Mountpoint: s.images.Dir()},
-		UsedBytes: &runtime.UInt64Value{Value: bytes}, InodesUsed: &runtime.UInt64Value{Value: inodes},
+		UsedBytes: &runtime.UInt64Value{Value: layer.Bytes}, InodesUsed: &runtime.UInt64Value{Value: layer.Inodes},
 	}
 	return st
 }
 
-func (s *Server) cpuMemory(id string, x *stats.Sample) (*runtime.CpuUsage, *runtime.MemoryUsage) {
+func cpuMemory(x *stats.Sample, nanoCores uint64) (*runtime.CpuUsage, *runtime.MemoryUsage) {
 	ts := x.Time.UnixNano()
 	return &runtime.CpuUsage{
 			Timestamp:            ts,
 			UsageCoreNanoSeconds: &runtime.UInt64Value{Value: x.CPUUsageNanos},
-			UsageNanoCores:       &runtime.UInt64Value{Value: s.rates.NanoCores(id, x)},
+			UsageNanoCores:       &runtime.UInt64Value{Value: nanoCores},
 		}, &runtime.MemoryUsage{
 			Timestamp:       ts,
 			WorkingSetBytes: &runtime.UInt64Value{Value: x.WorkingSet},
@@ -79,74 +74,4 @@ func (s *Server) cpuMemory(id string, x *stats.Sample) (*runtime.CpuUsage, *runt
 			PageFaults:      &runtime.UInt64Value{Value: x.PageFaults},
 			MajorPageFaults: &runtime.UInt64Value{Value: x.MajorFaults},
 		}
-}
-
-// layerUsageMaxAge is how long a writable layer's measured size is reused:
-// the kubelet asks for every container's stats every few seconds, and a
-// walk of a big writable layer is not free. (cAdvisor measures disk usage
-// about once a minute.)
-const layerUsageMaxAge = 30 * time.Second
-
-// usageCache remembers the last walk of each container's writable layer.
-type usageCache struct {
-	mu      sync.Mutex
-	entries map[string]usageEntry
-}
-
-type usageEntry struct {
-	bytes, inodes uint64
-	at            time.Time
-}
-
-func (u *usageCache) get(id, dir string) (uint64, uint64) {
-	u.mu.Lock()
-	e, ok := u.entries[id]
-	u.mu.Unlock()
-	if ok && time.Since(e.at) < layerUsageMaxAge {
-		return e.bytes, e.inodes
-	}
-	e.bytes, e.inodes = diskUsage(dir)
-	e.at = time.Now()
-	u.mu.Lock()
-	if u.entries == nil {
-		u.entries = map[string]usageEntry{}
-	}
-	u.entries[id] = e
-	u.mu.Unlock()
-	return e.bytes, e.inodes
-}
-
-func (u *usageCache) forget(id string) {
-	u.mu.Lock()
-	delete(u.entries, id)
-	u.mu.Unlock()
-}
-
-// retain drops the entries of containers that are gone (removed with their
-// pod, or by an ID prefix).
-func (u *usageCache) retain(live map[string]bool) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	for id := range u.entries {
-		if !live[id] {
-			delete(u.entries, id)
-		}
-	}
-}
-
-// diskUsage sums the blocks and inodes below dir.
-func diskUsage(dir string) (bytes, inodes uint64) {
-	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return nil
-		}
-		if info, err := d.Info(); err == nil {
-			if st, ok := info.Sys().(*syscall.Stat_t); ok {
-				bytes += uint64(st.Blocks) * 512
-				inodes++
-			}
-		}
-		return nil
-	})
-	return bytes, inodes
 }

@@ -15,26 +15,25 @@ import (
 	"github.com/berth-runtime/berth/internal/errdefs/errgrpc"
 )
 
-// Activity, if set, is told of every call (berthd gives memory back after
-// a burst of calls).
-var Activity func()
-
 // UnaryInterceptor logs each call, turns panics into codes.Internal and
-// maps domain errors to gRPC codes: the one place this happens.
-func UnaryInterceptor(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
-	start := time.Now()
-	defer func() {
-		if Activity != nil {
-			Activity()
-		}
-		if p := recover(); p != nil {
-			slog.Error("panic in CRI call", "method", info.FullMethod, "panic", p, "stack", string(debug.Stack()))
-			resp, err = nil, status.Errorf(codes.Internal, "internal error in %s: %v", shortMethod(info.FullMethod), p)
-		}
-		err = errgrpc.ToGRPC(err)
-		logCall(ctx, info.FullMethod, start, err)
-	}()
-	return handler(ctx, req)
+// maps domain errors to gRPC codes: the one place this happens. onCall,
+// if set, is told of every call (berthd gives memory back after a burst).
+func UnaryInterceptor(onCall func()) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
+		start := time.Now()
+		defer func() {
+			if onCall != nil {
+				onCall()
+			}
+			if p := recover(); p != nil {
+				slog.Error("panic in CRI call", "method", info.FullMethod, "panic", p, "stack", string(debug.Stack()))
+				resp, err = nil, status.Errorf(codes.Internal, "internal error in %s: %v", shortMethod(info.FullMethod), p)
+			}
+			err = errgrpc.ToGRPC(err)
+			logCall(ctx, info.FullMethod, start, err)
+		}()
+		return handler(ctx, req)
+	}
 }
 
 // StreamInterceptor does for streaming calls what UnaryInterceptor does.

@@ -2,7 +2,6 @@ package cri
 
 import (
 	"context"
-	"path/filepath"
 	"time"
 
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
@@ -57,8 +56,8 @@ func (s *Server) containerMetrics(sb *pod.Sandbox, c *container.Container) *runt
 	if err != nil {
 		return nil // exited meanwhile
 	}
-	layer, _ := s.layerUsage.get(c.ID, filepath.Join(c.DataDir, "upper"))
-	in := metricInput{sample: sample, c: c, layer: layer, logLoss: s.containers.LogLoss(c)}
+	layer := s.stats.WritableLayer(c.ID, c.UpperDir())
+	in := metricInput{sample: sample, c: c, layer: layer.Bytes, logLoss: s.containers.LogLoss(c)}
 	md := sb.Config().GetMetadata()
 	name := c.Config().GetMetadata().GetName()
 	base := []string{c.ID, name, c.ImageName, name, md.GetName(), md.GetNamespace()}

@@ -4,6 +4,8 @@ import (
 	"context"
 
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
+
+	"github.com/berth-runtime/berth/internal/stats"
 )
 
 // RemovePodSandbox removes the pod and its containers.
@@ -14,6 +16,6 @@ func (s *Server) RemovePodSandbox(ctx context.Context, req *runtime.RemovePodSan
 	if err := s.pods.Remove(ctx, req.GetPodSandboxId()); err != nil {
 		return nil, err
 	}
-	s.rates.Forget("pod:" + req.GetPodSandboxId())
+	s.stats.Forget(stats.PodKey(req.GetPodSandboxId()))
 	return &runtime.RemovePodSandboxResponse{}, nil
 }

@@ -39,8 +39,8 @@ func (s *Server) podStats(sb *pod.Sandbox) *runtime.PodSandboxStats {
 	cfg := sb.Config()
 	linux := &runtime.LinuxPodSandboxStats{}
 	if sb.State == pod.StateReady {
-		if x, err := stats.Cgroup(sb.Cgroup); err == nil {
-			linux.Cpu, linux.Memory = s.cpuMemory("pod:"+sb.ID, x)
+		if x, nanoCores, err := s.stats.Cgroup(stats.PodKey(sb.ID), sb.Cgroup); err == nil {
+			linux.Cpu, linux.Memory = cpuMemory(x, nanoCores)
 			linux.Process = &runtime.ProcessUsage{Timestamp: x.Time.UnixNano(), ProcessCount: &runtime.UInt64Value{Value: x.Processes}}
 		}
 	}

@@ -20,6 +20,7 @@ import (
 const kubeletAPIVersion = "0.1.0"
 
 // Server implements the CRI services on top of berth's domain packages.
+// It keeps no state of its own: what outlives a call lives below it.
 type Server struct {
 	runtime.UnimplementedRuntimeServiceServer
 	runtime.UnimplementedImageServiceServer
@@ -29,23 +30,33 @@ type Server struct {
 	containers *container.Manager
 	network    *network.Manager
 	stream     streaming.Server
+	stats      *stats.Collector
 	handlers   []string
 	// reports and defaultHandler: what each handler can do here.
 	reports        HandlerReports
 	defaultHandler string
-	rates          stats.Rates
-	layerUsage     usageCache
 }
 
-// SetStreamServer wires the exec/attach/port-forward server.
-func (s *Server) SetStreamServer(ss streaming.Server) { s.stream = ss }
+// Options is what the CRI edge serves from.
+type Options struct {
+	Images     *image.Service
+	Pods       *pod.Manager
+	Containers *container.Manager
+	Network    *network.Manager
+	// Stream serves exec, attach and port-forward sessions.
+	Stream streaming.Server
+	Stats  *stats.Collector
+	// Handlers are the runtime handler names Status reports, Reports what
+	// each can do here, DefaultHandler the one a pod naming none gets.
+	Handlers       []string
+	Reports        HandlerReports
+	DefaultHandler string
+}
 
-// NewServer wires the CRI edge to the domain services. handlers are the
-// runtime handler names Status reports.
-func NewServer(images *image.Service, pods *pod.Manager, containers *container.Manager, net *network.Manager,
-	handlers []string, reports HandlerReports, defaultHandler string) *Server {
-	return &Server{images: images, pods: pods, containers: containers, network: net, handlers: handlers,
-		reports: reports, defaultHandler: defaultHandler}
+// NewServer wires the CRI edge to the domain services.
+func NewServer(o Options) *Server {
+	return &Server{images: o.Images, pods: o.Pods, containers: o.Containers, network: o.Network, stream: o.Stream,
+		stats: o.Stats, handlers: o.Handlers, reports: o.Reports, defaultHandler: o.DefaultHandler}
 }
 
 // HandlerReports gives each runtime handler's probe report.

@@ -19,6 +19,7 @@ import (
 	"github.com/berth-runtime/berth/internal/image"
 	"github.com/berth-runtime/berth/internal/memtrim"
 	"github.com/berth-runtime/berth/internal/network"
+	"github.com/berth-runtime/berth/internal/stats"
 	"github.com/berth-runtime/berth/internal/store"
 )
 
@@ -31,6 +32,7 @@ type Daemon struct {
 	listener net.Listener
 	stream   *streamServer
 	probes   *handlerprobe.Set
+	idle     *memtrim.Idle
 	// background runs beside serving until its channel is closed.
 	background func(stop <-chan struct{})
 }
@@ -70,23 +72,28 @@ func New(cfg *config.Config) (_ *Daemon, err error) {
 	if err != nil {
 		return nil, err
 	}
+	d.idle = memtrim.NewIdle(2 * time.Second) // memory is given back after each burst of calls
 	pods, containers, handlers, err := d.runtimeParts(images, net)
 	if err != nil {
 		return nil, err
 	}
+	recoverRuntime(cfg.State, pods, containers)
+	images.CollectGarbage() // only now that containers retained their layers
+	injectFailure(pods, containers)
 	d.grpc = grpc.NewServer(
-		grpc.ChainUnaryInterceptor(cri.UnaryInterceptor),
+		grpc.ChainUnaryInterceptor(cri.UnaryInterceptor(d.idle.Touch)),
 		grpc.ChainStreamInterceptor(cri.StreamInterceptor),
 		grpc.MaxRecvMsgSize(16<<20), grpc.MaxSendMsgSize(32<<20),
 	)
 	exits := &exitPolicies{pods: pods, containers: containers, backoff: map[string]time.Duration{}}
 	d.background = exits.follow
-	server := cri.NewServer(images, pods, containers, net, handlers, d.probes, cfg.Runtime.DefaultHandler)
 	if d.stream, err = startStreaming(cfg.Streaming, &cri.StreamRuntime{Containers: containers, Pods: pods}); err != nil {
 		return nil, err
 	}
-	server.SetStreamServer(d.stream)
-	server.Register(d.grpc)
+	cri.NewServer(cri.Options{
+		Images: images, Pods: pods, Containers: containers, Network: net, Stream: d.stream, Stats: stats.NewCollector(),
+		Handlers: handlers, Reports: d.probes, DefaultHandler: cfg.Runtime.DefaultHandler,
+	}).Register(d.grpc)
 	// The handler probes ran beside recovery; none may still run once
 	// calls are served (a crash mid-probe would leave its container).
 	d.probes.Wait()
@@ -107,9 +114,6 @@ func (d *Daemon) Serve(ctx context.Context) error {
 	if d.background != nil {
 		go d.background(stopTrim)
 	}
-	idle := memtrim.NewIdle(2 * time.Second) // and after each burst of calls
-	defer idle.Stop()
-	cri.Activity = idle.Touch
 	slog.Info("berthd serving", "socket", d.cfg.Listen, "root", d.cfg.Root, "state", d.cfg.State, "pid", os.Getpid())
 	var err error
 	select {
@@ -139,6 +143,9 @@ func (d *Daemon) gracefulStop(timeout time.Duration) {
 }
 
 func (d *Daemon) close() {
+	if d.idle != nil {
+		d.idle.Stop()
+	}
 	d.probes.Wait()
 	if d.stream != nil {
 		d.stream.Stop()

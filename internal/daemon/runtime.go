@@ -27,7 +27,8 @@ func (d *Daemon) handlerReady(name string) error {
 	return nil
 }
 
-// runtimeParts wires the pod and container managers.
+// runtimeParts makes the pod and container managers (and starts the
+// handler probes). Recovery is the caller's next step.
 func (d *Daemon) runtimeParts(images *image.Service, net *network.Manager) (*pod.Manager, *container.Manager, []string, error) {
 	cfg := d.cfg
 	shimBin, err := besideBerthd(cfg.Runtime.Shim, "berth-shim")
@@ -66,34 +67,30 @@ func (d *Daemon) runtimeParts(images *image.Service, net *network.Manager) (*pod
 		probeTargets[name] = handlerprobe.Handler{Path: rt.Path, Root: filepath.Join(cfg.State, "probe", "root", name)}
 	}
 	d.probes = handlerprobe.Start(context.Background(), probeTargets, filepath.Join(cfg.State, "probe"), pauseBin, "/berth", minAdj)
-	pods, err := pod.NewManager(pod.Options{
+	hugetlb := container.DetectHugetlb(cfg.Runtime.HugepageLimits)
+	slog.Info("hugepage limits", "applied", hugetlb.Applies(), "policy", hugetlb.Policy, "why", hugetlb.Reason)
+	podOpts := pod.Options{
 		StateDir: cfg.State, DB: d.db, ShimBinary: shimBin, Handlers: handlers,
 		DefaultHandler: cfg.Runtime.DefaultHandler, ShmSize: cfg.Runtime.ShmSize,
 		Runtimes: runtimes, PauseBinary: pauseBin, MinOOMScoreAdj: minAdj, Network: net,
 		HandlerReady: d.handlerReady,
-	})
-	if err != nil {
-		return nil, nil, nil, err
 	}
-	hugetlb := container.DetectHugetlb(cfg.Runtime.HugepageLimits)
-	slog.Info("hugepage limits", "applied", hugetlb.Applies(), "policy", hugetlb.Policy, "why", hugetlb.Reason)
-	containers, err := container.NewManager(container.Options{
-		StateDir: filepath.Join(cfg.State, "containers"), RootDir: filepath.Join(cfg.Root, "containers"),
-		DB: d.db, Pods: pods, Images: images, Runtimes: runtimes, MinOOMScoreAdj: minAdj, Hugetlb: hugetlb,
-		HandlerReports: d.probes,
-	})
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	pods.SetContainers(containers)
 	if cfg.Runtime.PauseImage != "" {
-		pods.SetInfraImage(cfg.Runtime.PauseImage, func(ctx context.Context, ref, bundle string) ([]string, func(), error) {
-			return containers.InfraRootfs(ctx, imagePuller{images}, ref, bundle)
-		})
+		podOpts.PauseImage = cfg.Runtime.PauseImage
+		podOpts.InfraImage = container.InfraImage{Images: images, Puller: imagePuller{images}}.Rootfs
 	}
-	recoverRuntime(cfg.State, pods, containers)
-	images.CollectGarbage() // only now that containers retained their layers
-	injectFailure(pods, containers)
+	var containers *container.Manager
+	pods, err := pod.NewManager(podOpts, func(pods *pod.Manager) (pod.Containers, error) {
+		containers, err = container.NewManager(container.Options{
+			StateDir: filepath.Join(cfg.State, "containers"), RootDir: filepath.Join(cfg.Root, "containers"),
+			DB: d.db, Pods: pods, Images: images, Runtimes: runtimes, MinOOMScoreAdj: minAdj, Hugetlb: hugetlb,
+			HandlerReports: d.probes,
+		})
+		return containers, err
+	})
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	return pods, containers, names, nil
 }
 

@@ -1,11 +1,10 @@
 package image
 
 import (
-	"io/fs"
-	"path/filepath"
 	"sync"
-	"syscall"
 	"time"
+
+	"github.com/berth-runtime/berth/internal/diskusage"
 )
 
 // Usage is the disk space and inodes the image store takes.
@@ -47,26 +46,7 @@ func (s *Service) Usage() (Usage, error) {
 }
 
 func walkUsage(dir string) (Usage, error) {
-	u := Usage{Timestamp: time.Now()}
-	seen := map[uint64]bool{}
-	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return nil // a layer removed during the walk
-		}
-		info, err := d.Info()
-		if err != nil {
-			return nil
-		}
-		st, ok := info.Sys().(*syscall.Stat_t)
-		if !ok || seen[st.Ino] {
-			return nil
-		}
-		if st.Nlink > 1 {
-			seen[st.Ino] = true
-		}
-		u.Inodes++
-		u.Bytes += uint64(st.Blocks) * 512
-		return nil
-	})
-	return u, err
+	at := time.Now()
+	u, err := diskusage.Walk(dir)
+	return Usage{Bytes: u.Bytes, Inodes: u.Inodes, Timestamp: at}, err
 }

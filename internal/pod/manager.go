@@ -104,8 +104,11 @@ type Manager struct {
 	failAfter func(step string) error
 }
 
-// NewManager loads the recorded pods.
-func NewManager(o Options) (*Manager, error) {
+// NewManager loads the recorded pods. containers makes the container
+// manager, which needs the pod manager as much as the pod manager needs
+// it (a pod stops and goes with its containers): both are made here, the
+// one link between them set before either is used.
+func NewManager(o Options, containers func(*Manager) (Containers, error)) (*Manager, error) {
 	m := &Manager{opts: o, db: o.DB, pods: map[string]*Sandbox{}, names: map[string]string{}}
 	err := store.LoadAll(o.DB, store.Sandboxes, func(_ string, s *Sandbox) {
 		m.pods[s.ID] = s
@@ -113,6 +116,11 @@ func NewManager(o Options) (*Manager, error) {
 	})
 	if err != nil {
 		return nil, err
+	}
+	if containers != nil {
+		if m.containers, err = containers(m); err != nil {
+			return nil, err
+		}
 	}
 	if m.shims, err = newShimWatch(m.shimDied); err != nil {
 		return nil, fmt.Errorf("watch shims: %w", err)
@@ -130,15 +138,6 @@ func (m *Manager) InjectFailure(step string) {
 		return nil
 	}
 }
-
-// SetInfraImage makes infra processes run from a pause image (ref), whose
-// rootfs prepare mounts.
-func (m *Manager) SetInfraImage(ref string, prepare func(ctx context.Context, ref, bundle string) ([]string, func(), error)) {
-	m.opts.PauseImage, m.opts.InfraImage = ref, prepare
-}
-
-// SetContainers wires the container manager (it also needs the pods).
-func (m *Manager) SetContainers(c Containers) { m.containers = c }
 
 // Get returns a pod by full ID or unique ID prefix.
 func (m *Manager) Get(id string) (*Sandbox, error) {
