@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"syscall"
 
 	digest "github.com/opencontainers/go-digest"
 
@@ -16,21 +17,49 @@ import (
 	"github.com/berth-runtime/berth/internal/ocispec"
 	"github.com/berth-runtime/berth/internal/pod"
 	"github.com/berth-runtime/berth/internal/shim"
+	"github.com/berth-runtime/berth/internal/shim/wire"
 	"github.com/berth-runtime/berth/internal/store"
 )
 
 // Pods is what containers need of the pod manager.
 type Pods interface {
 	Get(id string) (*pod.Sandbox, error)
-	Shim(s *pod.Sandbox) *shim.Client
+	// Shim is the client of the pod's berth-shim.
+	Shim(s *pod.Sandbox) Shim
 	// Hold keeps a ready pod from being stopped until release.
 	Hold(id string) (s *pod.Sandbox, release func(), err error)
 	// Restart sets a stopped pod up again (a ready one is left as is).
 	Restart(ctx context.Context, id string) (*pod.Sandbox, error)
 }
 
-// Pods is satisfied by *pod.Manager; the assertion keeps the two in step.
-var _ Pods = (*pod.Manager)(nil)
+// Shim is what containers need of their pod's berth-shim (*shim.Client).
+type Shim interface {
+	Create(ctx context.Context, id string, req *shim.CreateRequest) (*shim.State, error)
+	Start(ctx context.Context, id string) error
+	Kill(ctx context.Context, id string, sig syscall.Signal) error
+	Delete(ctx context.Context, id string) (*shim.State, error)
+	State(ctx context.Context, id string) (*shim.State, error)
+	// Wait returns once the container exited, with how.
+	Wait(ctx context.Context, id string) (*shim.State, error)
+	Exec(ctx context.Context, id string, req *shim.ExecRequest) (*shim.ExecResult, error)
+	Stream(ctx context.Context, op, id string, req *shim.StreamRequest, sio shim.StreamIO) (int32, error)
+	ReopenLog(ctx context.Context, id string) error
+	// ReadExitFile and ReadLogLoss read what the shim wrote down, also
+	// once it is gone.
+	ReadExitFile(id string) (*shim.State, error)
+	ReadLogLoss(id string) wire.LogLoss
+}
+
+// PodManager is the pod manager as containers use it.
+type PodManager struct{ *pod.Manager }
+
+// Shim is the pod's shim client.
+func (p PodManager) Shim(s *pod.Sandbox) Shim { return p.Manager.Shim(s) }
+
+var (
+	_ Pods = PodManager{}
+	_ Shim = (*shim.Client)(nil)
+)
 
 // Images is what containers need of the image service.
 type Images interface {

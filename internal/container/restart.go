@@ -58,7 +58,7 @@ func (m *Manager) recreate(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	if mounted, err := mountinfo.Mounted(c.Rootfs()); err != nil || !mounted {
+	if mounted, err := rootfsMounted(c.Rootfs()); err != nil || !mounted {
 		return errdefs.FailedPrecondition("container %s lost its root filesystem mount (host reboot?): remove it and create a new one", c.ID)
 	}
 	client := m.opts.Pods.Shim(p)
@@ -133,3 +133,7 @@ func repointPIDNamespace(bundle, podPIDNS string) error {
 	}
 	return nil
 }
+
+// rootfsMounted tells whether a container's rootfs is still mounted (unit
+// tests, which mount nothing, replace it).
+var rootfsMounted = mountinfo.Mounted

@@ -83,7 +83,7 @@ func (d *Daemon) runtimeParts(images *image.Service, net *network.Manager) (*pod
 	pods, err := pod.NewManager(podOpts, func(pods *pod.Manager) (pod.Containers, error) {
 		containers, err = container.NewManager(container.Options{
 			StateDir: filepath.Join(cfg.State, "containers"), RootDir: filepath.Join(cfg.Root, "containers"),
-			DB: d.db, Pods: pods, Images: images, Runtimes: runtimes, MinOOMScoreAdj: minAdj, Hugetlb: hugetlb,
+			DB: d.db, Pods: container.PodManager{Manager: pods}, Images: images, Runtimes: runtimes, MinOOMScoreAdj: minAdj, Hugetlb: hugetlb,
 			HandlerReports: d.probes,
 		})
 		return containers, err
