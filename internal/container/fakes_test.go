@@ -96,18 +96,18 @@ type fakeProcess struct {
 // fakeShim records what it was asked; a container's process exits when
 // exit is called, or on a signal in lethal.
 type fakeShim struct {
-	mu        sync.Mutex
-	procs     map[string]*fakeProcess
-	calls     []string
-	signals   []syscall.Signal
-	lethal    map[syscall.Signal]bool
-	startErr  error
-	gone      bool // every call fails with shim.ErrShimGone
-	exitFile  *shim.State
-	logLoss   wire.LogLoss
-	execReq   *shim.ExecRequest
-	execRes   *shim.ExecResult
-	nextPid   int
+	mu       sync.Mutex
+	procs    map[string]*fakeProcess
+	calls    []string
+	signals  []syscall.Signal
+	lethal   map[syscall.Signal]bool
+	startErr error
+	gone     bool // every call fails with shim.ErrShimGone
+	exitFile *shim.State
+	logLoss  wire.LogLoss
+	execReq  *shim.ExecRequest
+	execRes  *shim.ExecResult
+	nextPid  int
 }
 
 func newFakeShim() *fakeShim {
