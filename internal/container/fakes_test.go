@@ -352,7 +352,9 @@ func (tm *testManager) add(t *testing.T, podID, name string, st State) (*Contain
 		go tm.watch(id)
 	case StateRunning:
 		s.run(id)
-		go tm.watch(id)
+		if !s.gone { // a dead shim's containers are for Recover to find
+			go tm.watch(id)
+		}
 	case StateExited:
 		tm.mu.Lock()
 		close(tm.exited[id])

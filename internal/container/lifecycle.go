@@ -222,7 +222,7 @@ func (m *Manager) eachInPod(podID string, fn func(*Container) error) error {
 	return errors.Join(errs...)
 }
 
-func (m *Manager) shimOf(c *Container) (*shim.Client, error) {
+func (m *Manager) shimOf(c *Container) (Shim, error) {
 	p, err := m.opts.Pods.Get(c.PodID)
 	if err != nil {
 		return nil, err

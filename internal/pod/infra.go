@@ -87,6 +87,9 @@ func (m *Manager) stopInfra(ctx context.Context, s *Sandbox) error {
 // pause image; without one there is nothing mounted and this does nothing.
 func unmountInfraImage(bundle string) error {
 	rootfs := filepath.Join(bundle, "rootfs")
+	if _, err := os.Lstat(rootfs); os.IsNotExist(err) {
+		return nil // no infra process ran from an image here
+	}
 	if err := unix.Unmount(rootfs, unix.MNT_DETACH); err != nil && err != unix.EINVAL && err != unix.ENOENT {
 		return fmt.Errorf("unmount infra rootfs: %w", err)
 	}

@@ -99,8 +99,8 @@ func pin(nsPath, target string) error {
 func unpinNamespaces(paths map[string]string) error {
 	var first error
 	for _, p := range paths {
-		if p == "" {
-			continue
+		if _, err := os.Lstat(p); p == "" || os.IsNotExist(err) {
+			continue // never pinned, or gone already
 		}
 		if err := unix.Unmount(p, unix.MNT_DETACH); err != nil && err != unix.EINVAL && err != unix.ENOENT && first == nil {
 			first = fmt.Errorf("unpin %s: %w", p, err)

@@ -22,7 +22,7 @@ func mountShm(path string, size int64) error {
 
 // unmountShm undoes mountShm; a path not mounted is fine.
 func unmountShm(path string) error {
-	if path == "" {
+	if _, err := os.Lstat(path); path == "" || os.IsNotExist(err) {
 		return nil
 	}
 	if err := unix.Unmount(path, unix.MNT_DETACH); err != nil && err != unix.EINVAL && err != unix.ENOENT {
