@@ -38,7 +38,9 @@ func (f *fakeContainers) note(call string) error {
 }
 func (f *fakeContainers) StopAll(_ context.Context, id string) error   { return f.note("stop " + id) }
 func (f *fakeContainers) RemoveAll(_ context.Context, id string) error { return f.note("remove " + id) }
-func (f *fakeContainers) ShimDied(_ context.Context, id, msg string)   { f.note("shim-died " + id + ": " + msg) }
+func (f *fakeContainers) ShimDied(_ context.Context, id, msg string) {
+	f.note("shim-died " + id + ": " + msg)
+}
 func (f *fakeContainers) list() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
