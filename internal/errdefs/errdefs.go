@@ -2,7 +2,8 @@
 //
 // Domain code wraps one of the sentinels with context
 // (fmt.Errorf("image %q: %w", ref, errdefs.ErrNotFound)) and the CRI edge
-// converts the class to a gRPC status code once, in ToGRPC.
+// converts the class to a gRPC status code once (errgrpc.ToGRPC, in its
+// interceptor).
 package errdefs
 
 import (

@@ -94,7 +94,8 @@ type Manager struct {
 	mu    sync.RWMutex
 	pods  map[string]*Sandbox
 	names map[string]string // NameKey -> ID
-	// busy serialises operations on one pod.
+	// locks serialise what changes one pod (Stop, Remove, Restart, a
+	// shim's death take it exclusively; Hold shares it).
 	locks keylock.Map
 
 	// shimProtocols remembers each pod's shim protocol version (ShimProtocol).

@@ -1,6 +1,6 @@
 // Package errgrpc maps berth's error classes (internal/errdefs) to gRPC
 // codes, in one place, for the CRI edge. It lives apart from errdefs so
-// that berth-shim, which needs the classes, does not link gRPC.
+// that the domain packages, which only need the classes, do not link gRPC.
 package errgrpc
 
 import (
