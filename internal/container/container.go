@@ -99,6 +99,11 @@ func (c *Container) clone() *Container {
 	return &cp
 }
 
+// Key, Created and Copy let the registry hold containers.
+func (c *Container) Key() string        { return c.ID }
+func (c *Container) Created() time.Time { return c.CreatedAt }
+func (c *Container) Copy() *Container   { return c.clone() }
+
 // Rootfs is where the container's overlay is mounted.
 func (c *Container) Rootfs() string { return c.Bundle + "/rootfs" }
 

@@ -2,8 +2,6 @@ package container
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,6 +21,7 @@ import (
 	"github.com/berth-runtime/berth/internal/image"
 	"github.com/berth-runtime/berth/internal/ocispec"
 	"github.com/berth-runtime/berth/internal/pod"
+	"github.com/berth-runtime/berth/internal/registry"
 	"github.com/berth-runtime/berth/internal/shim"
 	"github.com/berth-runtime/berth/internal/store"
 	"github.com/berth-runtime/berth/internal/validate"
@@ -127,7 +126,7 @@ func (m *Manager) prepare(p *pod.Sandbox, cfg *runtime.ContainerConfig) (*creati
 	if err := m.checkHandlerFeatures(p.Handler, cfg); err != nil {
 		return nil, err
 	}
-	id := newID()
+	id := registry.NewID()
 	logPath, err := logPath(p.Config().GetLogDirectory(), cfg.GetLogPath())
 	if err != nil {
 		return nil, err
@@ -173,20 +172,7 @@ func logPath(dir, rel string) (string, error) {
 }
 
 func (m *Manager) reserveName(_ context.Context, cr *creation) (func(), error) {
-	key := NameKey(cr.cfg.GetMetadata(), cr.pod.Config().GetMetadata())
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if holder, ok := m.names[key]; ok {
-		return nil, errdefs.AlreadyExists("container name %q is already reserved for container %s", key, holder)
-	}
-	m.names[key] = cr.c.ID
-	return func() {
-		m.mu.Lock()
-		if m.names[key] == cr.c.ID {
-			delete(m.names, key)
-		}
-		m.mu.Unlock()
-	}, nil
+	return m.reg.Reserve(NameKey(cr.cfg.GetMetadata(), cr.pod.Config().GetMetadata()), cr.c.ID)
 }
 
 func (m *Manager) makeDirs(_ context.Context, cr *creation) (func(), error) {
@@ -308,21 +294,15 @@ func (m *Manager) record(_ context.Context, cr *creation) (func(), error) {
 	if err := m.db.Update(func(tx *store.Tx) error { return tx.Put(store.Containers, cr.c.ID, cr.c) }); err != nil {
 		return nil, fmt.Errorf("record container: %w", err)
 	}
-	m.containers[cr.c.ID] = cr.c
+	m.reg.Put(cr.c)
 	m.exited[cr.c.ID] = make(chan struct{})
 	return func() {
 		m.mu.Lock()
 		defer m.mu.Unlock()
 		m.db.Update(func(tx *store.Tx) error { return tx.Delete(store.Containers, cr.c.ID) })
-		delete(m.containers, cr.c.ID)
+		m.reg.Delete(cr.c.ID)
 		delete(m.exited, cr.c.ID)
 	}, nil
-}
-
-func newID() string {
-	var b [32]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }
 
 // explainRuntimeError adds the known cause and cure to runtime failures

@@ -166,15 +166,10 @@ func (m *Manager) remove(ctx context.Context, c *Container) error {
 		m.mu.Unlock()
 		return fmt.Errorf("remove container record %s: %w", c.ID, err)
 	}
-	delete(m.containers, c.ID)
+	m.reg.Delete(c.ID) // and its name
 	delete(m.exited, c.ID)
 	delete(m.logLoss, c.ID)
 	delete(m.stopRequests, c.ID)
-	for k, v := range m.names {
-		if v == c.ID {
-			delete(m.names, k)
-		}
-	}
 	m.mu.Unlock()
 	m.opts.Images.Release(c.Layers)
 	m.publish(EventDeleted, c)

@@ -3,7 +3,6 @@ package container
 import (
 	"context"
 	"fmt"
-	"sort"
 	"sync"
 	"syscall"
 
@@ -11,11 +10,11 @@ import (
 
 	"github.com/berth-runtime/berth/internal/errdefs"
 	"github.com/berth-runtime/berth/internal/handlerprobe"
-	"github.com/berth-runtime/berth/internal/idprefix"
 	"github.com/berth-runtime/berth/internal/image"
 	"github.com/berth-runtime/berth/internal/keylock"
 	"github.com/berth-runtime/berth/internal/ocispec"
 	"github.com/berth-runtime/berth/internal/pod"
+	"github.com/berth-runtime/berth/internal/registry"
 	"github.com/berth-runtime/berth/internal/shim"
 	"github.com/berth-runtime/berth/internal/shim/wire"
 	"github.com/berth-runtime/berth/internal/store"
@@ -100,12 +99,11 @@ type Manager struct {
 	opts Options
 	db   *store.DB
 
-	mu         sync.RWMutex
-	containers map[string]*Container
-	names      map[string]string // NameKey -> ID
-	exited     map[string]chan struct{}
-	starting   map[string]chan struct{} // closed when a Start is done: exits wait for it
-	logLoss    map[string]uint64        // log lines lost, as last reported (warned once per increase)
+	mu       sync.RWMutex
+	reg      *registry.Registry[*Container] // by ID and NameKey
+	exited   map[string]chan struct{}
+	starting map[string]chan struct{} // closed when a Start is done: exits wait for it
+	logLoss  map[string]uint64        // log lines lost, as last reported (warned once per increase)
 	// stopRequests are containers being stopped: their exit is recorded
 	// as asked for (Container.StopRequested).
 	stopRequests map[string]bool
@@ -118,18 +116,18 @@ type Manager struct {
 
 // NewManager loads the recorded containers.
 func NewManager(o Options) (*Manager, error) {
-	m := &Manager{opts: o, db: o.DB, containers: map[string]*Container{}, names: map[string]string{}, exited: map[string]chan struct{}{}, logLoss: map[string]uint64{},
-		stopRequests: map[string]bool{}}
+	m := &Manager{opts: o, db: o.DB, reg: registry.New[*Container]("container"), exited: map[string]chan struct{}{},
+		logLoss: map[string]uint64{}, stopRequests: map[string]bool{}}
 	err := store.LoadAll(o.DB, store.Containers, func(_ string, c *Container) {
 		c.Config() // decoded once here: the copies List hands out share it
-		m.containers[c.ID] = c
+		m.reg.Put(c)
 		ch := make(chan struct{})
 		if c.State == StateExited {
 			close(ch)
 		}
 		m.exited[c.ID] = ch
 		if p, err := o.Pods.Get(c.PodID); err == nil {
-			m.names[NameKey(c.Config().GetMetadata(), p.Config().GetMetadata())] = c.ID
+			m.reg.Reserve(NameKey(c.Config().GetMetadata(), p.Config().GetMetadata()), c.ID)
 		}
 		o.Images.Retain(c.Layers)
 	})
@@ -148,38 +146,19 @@ func (m *Manager) InjectFailure(step string) {
 }
 
 // Get returns a container by full ID or unique ID prefix.
-func (m *Manager) Get(id string) (*Container, error) {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	c, err := idprefix.Find(m.containers, id, "container")
-	if err != nil {
-		return nil, err
-	}
-	return c.clone(), nil
-}
+func (m *Manager) Get(id string) (*Container, error) { return m.reg.Get(id) }
 
 // List returns every container, newest first.
-func (m *Manager) List() []*Container {
-	m.mu.RLock()
-	out := make([]*Container, 0, len(m.containers))
-	for _, c := range m.containers {
-		out = append(out, c.clone())
-	}
-	m.mu.RUnlock()
-	sort.Slice(out, func(i, j int) bool { return out[i].CreatedAt.After(out[j].CreatedAt) })
-	return out
-}
+func (m *Manager) List() []*Container { return m.reg.List() }
 
 // inPod lists the IDs of a pod's containers.
 func (m *Manager) inPod(podID string) []string {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
 	var ids []string
-	for id, c := range m.containers {
+	m.reg.Each(func(c *Container) {
 		if c.PodID == podID {
-			ids = append(ids, id)
+			ids = append(ids, c.ID)
 		}
-	}
+	})
 	return ids
 }
 
@@ -188,7 +167,7 @@ func (m *Manager) inPod(podID string) []string {
 func (m *Manager) update(id string, fn func(c *Container)) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	cur, ok := m.containers[id]
+	cur, ok := m.reg.Peek(id)
 	if !ok {
 		return errdefs.NotFound("container %q not found", id)
 	}
@@ -197,7 +176,7 @@ func (m *Manager) update(id string, fn func(c *Container)) error {
 	if err := m.db.Update(func(tx *store.Tx) error { return tx.Put(store.Containers, id, next) }); err != nil {
 		return fmt.Errorf("record container %s: %w", id, err)
 	}
-	m.containers[id] = next
+	m.reg.Put(next)
 	return nil
 }
 

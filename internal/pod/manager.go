@@ -6,15 +6,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 
 	"github.com/berth-runtime/berth/internal/errdefs"
-	"github.com/berth-runtime/berth/internal/idprefix"
 	"github.com/berth-runtime/berth/internal/keylock"
 	"github.com/berth-runtime/berth/internal/network"
 	"github.com/berth-runtime/berth/internal/ociruntime"
+	"github.com/berth-runtime/berth/internal/registry"
 	"github.com/berth-runtime/berth/internal/shim"
 	"github.com/berth-runtime/berth/internal/store"
 )
@@ -91,9 +90,10 @@ type Manager struct {
 	containers Containers
 	shims      *shimWatch
 
-	mu    sync.RWMutex
-	pods  map[string]*Sandbox
-	names map[string]string // NameKey -> ID
+	// mu orders changes: a record is written to the store, then put in
+	// the registry, under it.
+	mu  sync.Mutex
+	reg *registry.Registry[*Sandbox] // by ID and NameKey
 	// locks serialise what changes one pod (Stop, Remove, Restart, a
 	// shim's death take it exclusively; Hold shares it).
 	locks keylock.Map
@@ -110,10 +110,10 @@ type Manager struct {
 // it (a pod stops and goes with its containers): both are made here, the
 // one link between them set before either is used.
 func NewManager(o Options, containers func(*Manager) (Containers, error)) (*Manager, error) {
-	m := &Manager{opts: o, db: o.DB, pods: map[string]*Sandbox{}, names: map[string]string{}}
+	m := &Manager{opts: o, db: o.DB, reg: registry.New[*Sandbox]("pod sandbox")}
 	err := store.LoadAll(o.DB, store.Sandboxes, func(_ string, s *Sandbox) {
-		m.pods[s.ID] = s
-		m.names[NameKey(s.Config().GetMetadata())] = s.ID
+		m.reg.Put(s)
+		m.reg.Reserve(NameKey(s.Config().GetMetadata()), s.ID)
 	})
 	if err != nil {
 		return nil, err
@@ -142,26 +142,11 @@ func (m *Manager) InjectFailure(step string) {
 
 // Get returns a pod by full ID or unique ID prefix.
 func (m *Manager) Get(id string) (*Sandbox, error) {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	s, err := idprefix.Find(m.pods, id, "pod sandbox")
-	if err != nil {
-		return nil, err
-	}
-	return s.clone(), nil
+	return m.reg.Get(id)
 }
 
 // List returns every pod, newest first.
-func (m *Manager) List() []*Sandbox {
-	m.mu.RLock()
-	out := make([]*Sandbox, 0, len(m.pods))
-	for _, s := range m.pods {
-		out = append(out, s.clone())
-	}
-	m.mu.RUnlock()
-	sort.Slice(out, func(i, j int) bool { return out[i].CreatedAt.After(out[j].CreatedAt) })
-	return out
-}
+func (m *Manager) List() []*Sandbox { return m.reg.List() }
 
 // Shim returns the client of the pod's berth-shim.
 func (m *Manager) Shim(s *Sandbox) *shim.Client {
@@ -194,6 +179,6 @@ func (m *Manager) save(s *Sandbox) error {
 	if err := m.db.Update(func(tx *store.Tx) error { return tx.Put(store.Sandboxes, s.ID, s) }); err != nil {
 		return fmt.Errorf("record pod %s: %w", s.ID, err)
 	}
-	m.pods[s.ID] = s
+	m.reg.Put(s)
 	return nil
 }

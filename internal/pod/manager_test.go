@@ -119,8 +119,8 @@ func (tp *testPods) add(t *testing.T, id, name string) *Sandbox {
 	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
+	tp.reg.Reserve(NameKey(cfg.Metadata), id)
 	tp.mu.Lock()
-	tp.names[NameKey(cfg.Metadata)] = id
 	err := tp.save(s)
 	tp.mu.Unlock()
 	if err != nil {

@@ -21,14 +21,12 @@ import (
 // start-up, before anything is served.
 func (m *Manager) DiscardOrphans(ctx context.Context) {
 	entries, _ := os.ReadDir(filepath.Join(m.opts.StateDir, "pods"))
-	m.mu.RLock()
 	var orphans []string
 	for _, e := range entries {
-		if _, ok := m.pods[e.Name()]; !ok && e.IsDir() {
+		if !m.reg.Has(e.Name()) && e.IsDir() {
 			orphans = append(orphans, e.Name())
 		}
 	}
-	m.mu.RUnlock()
 	for _, id := range orphans {
 		slog.Info("undoing a pod sandbox cut off by a crash", "id", id)
 		m.discard(ctx, readJournal(id, m.podDir(id)))
@@ -63,11 +61,7 @@ func (m *Manager) discardStraySockets(ctx context.Context) {
 	dir := filepath.Join(m.opts.StateDir, "s")
 	entries, _ := os.ReadDir(dir)
 	known := map[string]bool{}
-	m.mu.RLock()
-	for id := range m.pods {
-		known[id[:24]] = true
-	}
-	m.mu.RUnlock()
+	m.reg.Each(func(s *Sandbox) { known[s.ID[:24]] = true })
 	for _, e := range entries {
 		prefix, ok := strings.CutSuffix(e.Name(), ".sock")
 		if !ok || known[prefix] {
@@ -110,7 +104,7 @@ func (m *Manager) MarkLost(ctx context.Context, rebooted bool) {
 			logIf("network", s.ID, m.opts.Network.Teardown(ctx, s.NetworkPod(), s.Network))
 		}
 		m.mu.Lock()
-		if cur, ok := m.pods[s.ID]; ok {
+		if cur, ok := m.reg.Peek(s.ID); ok {
 			next := cur.clone()
 			next.networkReleased()
 			next.State, next.InfraPid = StateNotReady, 0

@@ -57,7 +57,7 @@ func (m *Manager) UpdateResources(_ context.Context, id string, overhead, resour
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	cur, ok := m.pods[s.ID]
+	cur, ok := m.reg.Peek(s.ID)
 	if !ok {
 		return errdefs.NotFound("pod sandbox %s", s.ID)
 	}

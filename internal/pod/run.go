@@ -2,8 +2,6 @@ package pod
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -16,6 +14,7 @@ import (
 	"github.com/berth-runtime/berth/internal/crashpoint"
 	"github.com/berth-runtime/berth/internal/errdefs"
 	"github.com/berth-runtime/berth/internal/network"
+	"github.com/berth-runtime/berth/internal/registry"
 	"github.com/berth-runtime/berth/internal/shim"
 	"github.com/berth-runtime/berth/internal/validate"
 )
@@ -31,7 +30,7 @@ func (m *Manager) Run(ctx context.Context, cfg *runtime.PodSandboxConfig, handle
 	if err != nil {
 		return nil, err
 	}
-	s := &Sandbox{ID: newID(), State: StateReady, CreatedAt: time.Now().UTC(), Handler: handler, config: cfg}
+	s := &Sandbox{ID: registry.NewID(), State: StateReady, CreatedAt: time.Now().UTC(), Handler: handler, config: cfg}
 	s.ConfigProto, err = proto.Marshal(cfg)
 	if err != nil {
 		return nil, err
@@ -95,20 +94,7 @@ func validateConfig(cfg *runtime.PodSandboxConfig) error {
 
 // reserveName claims the pod's name, or says which pod holds it.
 func (m *Manager) reserveName(md *runtime.PodSandboxMetadata, id string) (func(), error) {
-	key := NameKey(md)
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if holder, ok := m.names[key]; ok {
-		return nil, errdefs.AlreadyExists("pod sandbox name %q is already reserved for pod %s", key, holder)
-	}
-	m.names[key] = id
-	return func() {
-		m.mu.Lock()
-		if m.names[key] == id {
-			delete(m.names, key)
-		}
-		m.mu.Unlock()
-	}, nil
+	return m.reg.Reserve(NameKey(md), id)
 }
 
 // retryWait bounds how long a retried RunPodSandbox waits for the first
@@ -121,16 +107,13 @@ func (m *Manager) sameRun(ctx context.Context, cfg *runtime.PodSandboxConfig, ha
 	key := NameKey(cfg.GetMetadata())
 	deadline := time.Now().Add(retryWait)
 	for {
-		m.mu.RLock()
-		holder, reserved := m.names[key]
-		s, recorded := m.pods[holder]
-		m.mu.RUnlock()
+		_, reserved, s, recorded := m.reg.Holder(key)
 		switch {
 		case !reserved:
 			return nil, false // the first call failed and let go of the name
 		case recorded:
 			if s.State == StateReady && s.Handler == handler && proto.Equal(s.Config(), cfg) {
-				return s.clone(), true
+				return s, true
 			}
 			return nil, false
 		}
@@ -245,10 +228,4 @@ func hostname(cfg *runtime.PodSandboxConfig) string {
 		h = h[:63]
 	}
 	return h
-}
-
-func newID() string {
-	var b [32]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }

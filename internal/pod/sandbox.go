@@ -85,6 +85,11 @@ func (s *Sandbox) clone() *Sandbox {
 	return &c
 }
 
+// Key, Created and Copy let the registry hold sandboxes.
+func (s *Sandbox) Key() string        { return s.ID }
+func (s *Sandbox) Created() time.Time { return s.CreatedAt }
+func (s *Sandbox) Copy() *Sandbox     { return s.clone() }
+
 // NameKey is what makes a pod's name unique on a node.
 func NameKey(m *runtime.PodSandboxMetadata) string {
 	return fmt.Sprintf("%s_%s_%s_%d", m.GetName(), m.GetNamespace(), m.GetUid(), m.GetAttempt())

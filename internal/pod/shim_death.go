@@ -53,7 +53,7 @@ func (m *Manager) shimDied(podID string) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if cur, ok := m.pods[s.ID]; ok && cur.State == StateReady {
+	if cur, ok := m.reg.Peek(s.ID); ok && cur.State == StateReady {
 		next := cur.clone()
 		next.State, next.InfraPid = StateNotReady, 0
 		logIf("record", s.ID, m.save(next))

@@ -38,7 +38,7 @@ func (m *Manager) Stop(ctx context.Context, id string) error {
 	crashpoint.Reached("pod-stop:network")
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	cur, ok := m.pods[s.ID]
+	cur, ok := m.reg.Peek(s.ID)
 	if ok && (cur.State != StateNotReady || cur.Network != nil) {
 		next := cur.clone()
 		next.networkReleased()
@@ -98,12 +98,8 @@ func (m *Manager) forget(s *Sandbox) {
 }
 
 func (m *Manager) forgetLocked(s *Sandbox) {
-	delete(m.pods, s.ID)
+	m.reg.Delete(s.ID) // and its name
 	m.shimProtocols.Delete(s.ID)
-	key := NameKey(s.Config().GetMetadata())
-	if m.names[key] == s.ID {
-		delete(m.names, key)
-	}
 }
 
 // waitGone waits (bounded) until the shim process has exited, so that
