@@ -23,6 +23,7 @@ import (
 	"github.com/berth-runtime/berth/internal/pod"
 	"github.com/berth-runtime/berth/internal/registry"
 	"github.com/berth-runtime/berth/internal/shim"
+	"github.com/berth-runtime/berth/internal/shim/wire"
 	"github.com/berth-runtime/berth/internal/store"
 	"github.com/berth-runtime/berth/internal/validate"
 )
@@ -275,7 +276,7 @@ func (m *Manager) specInput(cr *creation) (*ocispec.Input, error) {
 
 func (m *Manager) shimCreate(ctx context.Context, cr *creation) (func(), error) {
 	client := m.opts.Pods.Shim(cr.pod)
-	_, err := client.Create(ctx, cr.c.ID, &shim.CreateRequest{
+	_, err := client.Create(ctx, cr.c.ID, &wire.CreateRequest{
 		Bundle: cr.c.Bundle, Runtime: cr.runtime.Path, RuntimeRoot: cr.runtime.Root, LogPath: cr.c.LogPath,
 		Terminal: cr.cfg.GetTty(), Stdin: cr.cfg.GetStdin(), StdinOnce: cr.cfg.GetStdinOnce(), CgroupPath: cr.c.Cgroup,
 	})

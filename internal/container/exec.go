@@ -17,7 +17,7 @@ import (
 	"github.com/berth-runtime/berth/internal/errdefs"
 	"github.com/berth-runtime/berth/internal/ociruntime"
 	"github.com/berth-runtime/berth/internal/ocispec"
-	"github.com/berth-runtime/berth/internal/shim"
+	"github.com/berth-runtime/berth/internal/shim/wire"
 	"github.com/berth-runtime/berth/internal/validate"
 )
 
@@ -51,7 +51,7 @@ func (m *Manager) ExecSync(ctx context.Context, id string, cmd []string, timeout
 	if err != nil {
 		return nil, err
 	}
-	res, err := client.Exec(ctx, c.ID, &shim.ExecRequest{Process: proc, Timeout: timeout, MaxOutput: maxExecOutput})
+	res, err := client.Exec(ctx, c.ID, &wire.ExecRequest{Process: proc, Timeout: timeout, MaxOutput: maxExecOutput})
 	if err != nil {
 		return nil, err
 	}

@@ -90,7 +90,7 @@ type fakeProcess struct {
 	status string
 	pid    int
 	exited chan struct{}
-	exit   *shim.State
+	exit   *wire.State
 }
 
 // fakeShim records what it was asked; a container's process exits when
@@ -103,10 +103,10 @@ type fakeShim struct {
 	lethal   map[syscall.Signal]bool
 	startErr error
 	gone     bool // every call fails with shim.ErrShimGone
-	exitFile *shim.State
+	exitFile *wire.State
 	logLoss  wire.LogLoss
-	execReq  *shim.ExecRequest
-	execRes  *shim.ExecResult
+	execReq  *wire.ExecRequest
+	execRes  *wire.ExecResult
 	nextPid  int
 }
 
@@ -148,12 +148,12 @@ func (s *fakeShim) exit(id string, code int32) {
 	defer s.mu.Unlock()
 	if p, ok := s.procs[id]; ok && p.exit == nil {
 		p.status = wire.StatusExited
-		p.exit = &shim.State{ID: id, Status: wire.StatusExited, ExitCode: code, ExitedAt: time.Now().UTC()}
+		p.exit = &wire.State{ID: id, Status: wire.StatusExited, ExitCode: code, ExitedAt: time.Now().UTC()}
 		close(p.exited)
 	}
 }
 
-func (s *fakeShim) Create(_ context.Context, id string, req *shim.CreateRequest) (*shim.State, error) {
+func (s *fakeShim) Create(_ context.Context, id string, req *wire.CreateRequest) (*wire.State, error) {
 	if err := s.record("create " + id); err != nil {
 		return nil, err
 	}
@@ -164,7 +164,7 @@ func (s *fakeShim) Create(_ context.Context, id string, req *shim.CreateRequest)
 	}
 	s.nextPid++
 	s.procs[id] = &fakeProcess{status: wire.StatusCreated, pid: s.nextPid, exited: make(chan struct{})}
-	return &shim.State{ID: id, Status: wire.StatusCreated, Pid: s.nextPid}, nil
+	return &wire.State{ID: id, Status: wire.StatusCreated, Pid: s.nextPid}, nil
 }
 
 func (s *fakeShim) Start(_ context.Context, id string) error {
@@ -198,7 +198,7 @@ func (s *fakeShim) Kill(_ context.Context, id string, sig syscall.Signal) error 
 	return nil
 }
 
-func (s *fakeShim) Delete(_ context.Context, id string) (*shim.State, error) {
+func (s *fakeShim) Delete(_ context.Context, id string) (*wire.State, error) {
 	if err := s.record("delete " + id); err != nil {
 		return nil, err
 	}
@@ -212,7 +212,7 @@ func (s *fakeShim) Delete(_ context.Context, id string) (*shim.State, error) {
 	return p.exit, nil
 }
 
-func (s *fakeShim) State(_ context.Context, id string) (*shim.State, error) {
+func (s *fakeShim) State(_ context.Context, id string) (*wire.State, error) {
 	if err := s.record("state " + id); err != nil {
 		return nil, err
 	}
@@ -222,10 +222,10 @@ func (s *fakeShim) State(_ context.Context, id string) (*shim.State, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return &shim.State{ID: id, Status: p.status, Pid: p.pid, StartedAt: time.Now().UTC()}, nil
+	return &wire.State{ID: id, Status: p.status, Pid: p.pid, StartedAt: time.Now().UTC()}, nil
 }
 
-func (s *fakeShim) Wait(ctx context.Context, id string) (*shim.State, error) {
+func (s *fakeShim) Wait(ctx context.Context, id string) (*wire.State, error) {
 	if err := s.record("wait " + id); err != nil {
 		return nil, err
 	}
@@ -241,7 +241,7 @@ func (s *fakeShim) Wait(ctx context.Context, id string) (*shim.State, error) {
 	}
 }
 
-func (s *fakeShim) Exec(_ context.Context, id string, req *shim.ExecRequest) (*shim.ExecResult, error) {
+func (s *fakeShim) Exec(_ context.Context, id string, req *wire.ExecRequest) (*wire.ExecResult, error) {
 	if err := s.record("exec " + id); err != nil {
 		return nil, err
 	}
@@ -251,13 +251,13 @@ func (s *fakeShim) Exec(_ context.Context, id string, req *shim.ExecRequest) (*s
 	return s.execRes, nil
 }
 
-func (s *fakeShim) Stream(_ context.Context, op, id string, _ *shim.StreamRequest, _ shim.StreamIO) (int32, error) {
+func (s *fakeShim) Stream(_ context.Context, op, id string, _ *wire.StreamRequest, _ shim.StreamIO) (int32, error) {
 	return 0, s.record(op + " " + id)
 }
 
 func (s *fakeShim) ReopenLog(_ context.Context, id string) error { return s.record("reopen-log " + id) }
 
-func (s *fakeShim) ReadExitFile(id string) (*shim.State, error) {
+func (s *fakeShim) ReadExitFile(id string) (*wire.State, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.exitFile == nil {
@@ -348,7 +348,7 @@ func (tm *testManager) add(t *testing.T, podID, name string, st State) (*Contain
 	}
 	switch st {
 	case StateCreated:
-		s.Create(context.Background(), id, &shim.CreateRequest{})
+		s.Create(context.Background(), id, &wire.CreateRequest{})
 		go tm.watch(id)
 	case StateRunning:
 		s.run(id)

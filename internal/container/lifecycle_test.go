@@ -16,7 +16,6 @@ import (
 
 	"github.com/berth-runtime/berth/internal/errdefs"
 	"github.com/berth-runtime/berth/internal/pod"
-	"github.com/berth-runtime/berth/internal/shim"
 	"github.com/berth-runtime/berth/internal/shim/wire"
 )
 
@@ -274,7 +273,7 @@ func TestShimDeathKillsAndRecordsWhatItWroteDown(t *testing.T) {
 	}
 	// An exit the shim recorded before it died is kept.
 	c2, _ := tm.add(t, "p2", "d", StateRunning)
-	tm.pods.shims["p2"].exitFile = &shim.State{ExitCode: 7, ExitedAt: time.Now().UTC()}
+	tm.pods.shims["p2"].exitFile = &wire.State{ExitCode: 7, ExitedAt: time.Now().UTC()}
 	tm.ShimDied(ctx, "p2", "gone")
 	if got := tm.waitState(t, c2.ID, StateExited); got.ExitCode != 7 {
 		t.Fatalf("recorded exit lost: %+v", got)
@@ -320,7 +319,7 @@ func TestExecSyncRunsTheContainersProcessWithTheCommand(t *testing.T) {
 	tm := newTestManager(t)
 	c, s := tm.add(t, "p1", "web", StateRunning)
 	writeSpec(t, c, &specs.Spec{Process: &specs.Process{Args: []string{"httpd"}, Env: []string{"A=1"}, Terminal: true}})
-	s.execRes = &shim.ExecResult{Stdout: []byte("hi\n"), ExitCode: 3}
+	s.execRes = &wire.ExecResult{Stdout: []byte("hi\n"), ExitCode: 3}
 	res, err := tm.ExecSync(ctx, c.ID, []string{"echo", "hi"}, time.Second)
 	if err != nil || string(res.Stdout) != "hi\n" || res.ExitCode != 3 {
 		t.Fatalf("ExecSync: %+v %v", res, err)
@@ -330,7 +329,7 @@ func TestExecSyncRunsTheContainersProcessWithTheCommand(t *testing.T) {
 	if !slices.Equal(p.Args, []string{"echo", "hi"}) || p.Terminal || !slices.Equal(p.Env, []string{"A=1"}) || s.execReq.Timeout != time.Second {
 		t.Fatalf("exec'd process %+v (timeout %s)", p, s.execReq.Timeout)
 	}
-	s.execRes = &shim.ExecResult{TimedOut: true}
+	s.execRes = &wire.ExecResult{TimedOut: true}
 	if _, err := tm.ExecSync(ctx, c.ID, []string{"sleep", "9"}, time.Millisecond); !errdefs.Is(err, errdefs.ErrDeadlineExceeded) {
 		t.Fatalf("a timed-out exec: %v", err)
 	}

@@ -33,19 +33,19 @@ type Pods interface {
 
 // Shim is what containers need of their pod's berth-shim (*shim.Client).
 type Shim interface {
-	Create(ctx context.Context, id string, req *shim.CreateRequest) (*shim.State, error)
+	Create(ctx context.Context, id string, req *wire.CreateRequest) (*wire.State, error)
 	Start(ctx context.Context, id string) error
 	Kill(ctx context.Context, id string, sig syscall.Signal) error
-	Delete(ctx context.Context, id string) (*shim.State, error)
-	State(ctx context.Context, id string) (*shim.State, error)
+	Delete(ctx context.Context, id string) (*wire.State, error)
+	State(ctx context.Context, id string) (*wire.State, error)
 	// Wait returns once the container exited, with how.
-	Wait(ctx context.Context, id string) (*shim.State, error)
-	Exec(ctx context.Context, id string, req *shim.ExecRequest) (*shim.ExecResult, error)
-	Stream(ctx context.Context, op, id string, req *shim.StreamRequest, sio shim.StreamIO) (int32, error)
+	Wait(ctx context.Context, id string) (*wire.State, error)
+	Exec(ctx context.Context, id string, req *wire.ExecRequest) (*wire.ExecResult, error)
+	Stream(ctx context.Context, op, id string, req *wire.StreamRequest, sio shim.StreamIO) (int32, error)
 	ReopenLog(ctx context.Context, id string) error
 	// ReadExitFile and ReadLogLoss read what the shim wrote down, also
 	// once it is gone.
-	ReadExitFile(id string) (*shim.State, error)
+	ReadExitFile(id string) (*wire.State, error)
 	ReadLogLoss(id string) wire.LogLoss
 }
 

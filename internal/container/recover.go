@@ -10,6 +10,7 @@ import (
 
 	"github.com/berth-runtime/berth/internal/errdefs"
 	"github.com/berth-runtime/berth/internal/shim"
+	"github.com/berth-runtime/berth/internal/shim/wire"
 )
 
 // shimCallTimeout bounds each shim call recovery makes before serving.
@@ -86,7 +87,7 @@ func (m *Manager) Recover(ctx context.Context) {
 			continue
 		case c.State == StateExited:
 			continue
-		case err == nil && c.State == StateCreated && st.Status != shim.StatusCreated:
+		case err == nil && c.State == StateCreated && st.Status != wire.StatusCreated:
 			logIf("record start", c.ID, m.update(c.ID, func(c *Container) {
 				c.State, c.Pid, c.StartedAt = StateRunning, st.Pid, st.StartedAt
 			}))

@@ -12,7 +12,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/berth-runtime/berth/internal/errdefs"
-	"github.com/berth-runtime/berth/internal/shim"
+	"github.com/berth-runtime/berth/internal/shim/wire"
 )
 
 // Restart runs an exited container again, as `docker start` does: the
@@ -72,7 +72,7 @@ func (m *Manager) recreate(ctx context.Context, id string) error {
 		return err
 	}
 	cfg := c.Config()
-	if _, err := client.Create(ctx, c.ID, &shim.CreateRequest{
+	if _, err := client.Create(ctx, c.ID, &wire.CreateRequest{
 		Bundle: c.Bundle, Runtime: rt.Path, RuntimeRoot: rt.Root, LogPath: c.LogPath,
 		Terminal: cfg.GetTty(), Stdin: cfg.GetStdin(), StdinOnce: cfg.GetStdinOnce(), CgroupPath: c.Cgroup,
 	}); err != nil {

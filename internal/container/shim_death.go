@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/berth-runtime/berth/internal/shim"
+	"github.com/berth-runtime/berth/internal/shim/wire"
 )
 
 // ShimDied is told by the pod manager that a pod's shim died: every
@@ -27,7 +27,7 @@ func (m *Manager) killOrphan(c *Container, msg string) {
 	if rt, err := m.runtime(c.Handler); err == nil {
 		logIf("kill through the runtime", c.ID, rt.ForceDelete(c.ID))
 	}
-	st := &shim.State{ExitCode: 255, ExitedAt: time.Now().UTC(), Message: msg}
+	st := &wire.State{ExitCode: 255, ExitedAt: time.Now().UTC(), Message: msg}
 	if client, err := m.shimOf(c); err == nil {
 		if rec, err := client.ReadExitFile(c.ID); err == nil {
 			st = rec

@@ -7,6 +7,7 @@ import (
 
 	"github.com/berth-runtime/berth/internal/errdefs"
 	"github.com/berth-runtime/berth/internal/shim"
+	"github.com/berth-runtime/berth/internal/shim/wire"
 )
 
 // StreamOptions are the client's side of an exec or attach session.
@@ -60,7 +61,7 @@ func (m *Manager) ExecStream(ctx context.Context, id string, cmd []string, o Str
 	if err != nil {
 		return -1, err
 	}
-	return client.Stream(ctx, shim.OpExecStream, c.ID, &shim.StreamRequest{Process: proc, Tty: o.Tty, Stdin: o.IO.Stdin != nil}, o.IO)
+	return client.Stream(ctx, wire.OpExecStream, c.ID, &wire.StreamRequest{Process: proc, Tty: o.Tty, Stdin: o.IO.Stdin != nil}, o.IO)
 }
 
 // Attach connects to a running container's stdio until it exits or ctx
@@ -80,7 +81,7 @@ func (m *Manager) Attach(ctx context.Context, id string, o StreamOptions) (int32
 	if err != nil {
 		return -1, err
 	}
-	return client.Stream(ctx, shim.OpAttach, c.ID, &shim.StreamRequest{Tty: c.Config().GetTty(), Stdin: o.IO.Stdin != nil}, o.IO)
+	return client.Stream(ctx, wire.OpAttach, c.ID, &wire.StreamRequest{Tty: c.Config().GetTty(), Stdin: o.IO.Stdin != nil}, o.IO)
 }
 
 // streamProcess is the container's process running cmd, with a terminal

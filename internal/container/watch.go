@@ -7,6 +7,7 @@ import (
 
 	"github.com/berth-runtime/berth/internal/pod"
 	"github.com/berth-runtime/berth/internal/shim"
+	"github.com/berth-runtime/berth/internal/shim/wire"
 )
 
 // watch waits for the container's exit through its shim and records it.
@@ -38,7 +39,7 @@ func (m *Manager) watch(id string) {
 }
 
 // recordExit marks the container exited with what the shim saw.
-func (m *Manager) recordExit(id string, st *shim.State) {
+func (m *Manager) recordExit(id string, st *wire.State) {
 	m.waitStart(id)
 	if st.LogLost != nil {
 		m.noteLogLoss(id, *st.LogLost)

@@ -14,6 +14,7 @@ import (
 	"github.com/berth-runtime/berth/internal/errdefs"
 	"github.com/berth-runtime/berth/internal/ocispec"
 	"github.com/berth-runtime/berth/internal/shim"
+	"github.com/berth-runtime/berth/internal/shim/wire"
 )
 
 // startInfra runs berth-pause as PID 1 of the pod's shared PID namespace;
@@ -51,7 +52,7 @@ func (m *Manager) startInfra(ctx context.Context, s *Sandbox) error {
 		return err
 	}
 	client := m.Shim(s)
-	st, err := client.Create(ctx, s.ID, &shim.CreateRequest{Bundle: bundle, Runtime: rt.Path, RuntimeRoot: rt.Root})
+	st, err := client.Create(ctx, s.ID, &wire.CreateRequest{Bundle: bundle, Runtime: rt.Path, RuntimeRoot: rt.Root})
 	if err != nil {
 		unmountImage()
 		return fmt.Errorf("create infra process: %w", err)

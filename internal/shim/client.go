@@ -1,3 +1,10 @@
+// Package shim is berthd's client for berth-shim: it starts shims and
+// calls them over the protocol of internal/shim/wire (whose messages its
+// callers use as they are).
+//
+// One berth-shim runs per pod and monitors all its containers. It is the
+// parent (subreaper) of their processes, holds their stdio, writes their
+// CRI logs and records their exits durably, and it outlives berthd.
 package shim
 
 import (
@@ -41,7 +48,7 @@ func Spawn(binary, dir, socket string) (*Client, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	logFile, err := os.OpenFile(filepath.Join(dir, LogName), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	logFile, err := os.OpenFile(filepath.Join(dir, wire.LogName), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +75,7 @@ func Spawn(binary, dir, socket string) (*Client, error) {
 	line, err := bufio.NewReader(readyR).ReadString('\n')
 	if err != nil || line != "ready\n" {
 		cmd.Process.Kill()
-		log, _ := os.ReadFile(filepath.Join(dir, LogName))
+		log, _ := os.ReadFile(filepath.Join(dir, wire.LogName))
 		return nil, fmt.Errorf("berth-shim did not start: %v: %s", err, strings.TrimSpace(string(log)))
 	}
 	return &Client{Dir: dir, Socket: socket}, nil
@@ -76,7 +83,7 @@ func Spawn(binary, dir, socket string) (*Client, error) {
 
 // Pid returns the shim's PID from its pid file.
 func (c *Client) Pid() (int, error) {
-	data, err := os.ReadFile(filepath.Join(c.Dir, PidName))
+	data, err := os.ReadFile(filepath.Join(c.Dir, wire.PidName))
 	if err != nil {
 		return 0, err
 	}
@@ -93,7 +100,7 @@ func (c *Client) Alive() bool {
 	return true
 }
 
-func (c *Client) call(ctx context.Context, req *Request) (*Response, error) {
+func (c *Client) call(ctx context.Context, req *wire.Request) (*wire.Response, error) {
 	conn, err := c.dial(ctx)
 	if err != nil {
 		return nil, err
@@ -115,7 +122,7 @@ func (c *Client) call(ctx context.Context, req *Request) (*Response, error) {
 		}
 		return nil, fmt.Errorf("%w: %v", ErrShimGone, err)
 	}
-	var resp Response
+	var resp wire.Response
 	if err := json.Unmarshal(line, &resp); err != nil {
 		return nil, fmt.Errorf("shim answer: %w", err)
 	}
@@ -139,10 +146,10 @@ func (e *answerError) Error() string {
 }
 func (e *answerError) Unwrap() error { return e.class }
 
-func responseError(r *Response) error {
+func responseError(r *wire.Response) error {
 	class := map[string]error{
-		CodeNotFound: errdefs.ErrNotFound, CodeAlreadyExists: errdefs.ErrAlreadyExists,
-		CodeFailedPrecondition: errdefs.ErrFailedPrecondition, CodeInvalidArgument: errdefs.ErrInvalidArgument,
+		wire.CodeNotFound: errdefs.ErrNotFound, wire.CodeAlreadyExists: errdefs.ErrAlreadyExists,
+		wire.CodeFailedPrecondition: errdefs.ErrFailedPrecondition, wire.CodeInvalidArgument: errdefs.ErrInvalidArgument,
 	}[r.Code]
 	return &answerError{msg: r.Err, class: class}
 }
@@ -150,7 +157,7 @@ func responseError(r *Response) error {
 // Version asks the shim which protocol it speaks: wire.Version for a shim
 // of this build, 1 for one from before the protocol had versions.
 func (c *Client) Version(ctx context.Context) (int, error) {
-	resp, err := c.call(ctx, &Request{Op: wire.OpVersion})
+	resp, err := c.call(ctx, &wire.Request{Op: wire.OpVersion})
 	var answered *answerError
 	if errors.As(err, &answered) {
 		// Protocol 1 shims answer the op they do not know with an error
@@ -164,8 +171,8 @@ func (c *Client) Version(ctx context.Context) (int, error) {
 }
 
 // Create creates a container from an OCI bundle; it does not start it.
-func (c *Client) Create(ctx context.Context, id string, req *CreateRequest) (*State, error) {
-	resp, err := c.call(ctx, &Request{Op: OpCreate, ID: id, Create: req})
+func (c *Client) Create(ctx context.Context, id string, req *wire.CreateRequest) (*wire.State, error) {
+	resp, err := c.call(ctx, &wire.Request{Op: wire.OpCreate, ID: id, Create: req})
 	if err != nil {
 		return nil, err
 	}
@@ -174,19 +181,19 @@ func (c *Client) Create(ctx context.Context, id string, req *CreateRequest) (*St
 
 // Start starts a created container.
 func (c *Client) Start(ctx context.Context, id string) error {
-	_, err := c.call(ctx, &Request{Op: OpStart, ID: id})
+	_, err := c.call(ctx, &wire.Request{Op: wire.OpStart, ID: id})
 	return err
 }
 
 // Kill sends sig to the container's process.
 func (c *Client) Kill(ctx context.Context, id string, sig syscall.Signal) error {
-	_, err := c.call(ctx, &Request{Op: OpKill, ID: id, Signal: int(sig)})
+	_, err := c.call(ctx, &wire.Request{Op: wire.OpKill, ID: id, Signal: int(sig)})
 	return err
 }
 
 // Delete removes the container from the runtime, killing it if it runs.
-func (c *Client) Delete(ctx context.Context, id string) (*State, error) {
-	resp, err := c.call(ctx, &Request{Op: OpDelete, ID: id})
+func (c *Client) Delete(ctx context.Context, id string) (*wire.State, error) {
+	resp, err := c.call(ctx, &wire.Request{Op: wire.OpDelete, ID: id})
 	if err != nil {
 		return nil, err
 	}
@@ -194,8 +201,8 @@ func (c *Client) Delete(ctx context.Context, id string) (*State, error) {
 }
 
 // State returns what the shim knows of the container.
-func (c *Client) State(ctx context.Context, id string) (*State, error) {
-	resp, err := c.call(ctx, &Request{Op: OpState, ID: id})
+func (c *Client) State(ctx context.Context, id string) (*wire.State, error) {
+	resp, err := c.call(ctx, &wire.Request{Op: wire.OpState, ID: id})
 	if err != nil {
 		return nil, err
 	}
@@ -203,8 +210,8 @@ func (c *Client) State(ctx context.Context, id string) (*State, error) {
 }
 
 // List returns the state of every container of the shim.
-func (c *Client) List(ctx context.Context) ([]State, error) {
-	resp, err := c.call(ctx, &Request{Op: OpList})
+func (c *Client) List(ctx context.Context) ([]wire.State, error) {
+	resp, err := c.call(ctx, &wire.Request{Op: wire.OpList})
 	if err != nil {
 		return nil, err
 	}
@@ -212,8 +219,8 @@ func (c *Client) List(ctx context.Context) ([]State, error) {
 }
 
 // Wait blocks until the container exits (or ctx ends).
-func (c *Client) Wait(ctx context.Context, id string) (*State, error) {
-	resp, err := c.call(ctx, &Request{Op: OpWait, ID: id})
+func (c *Client) Wait(ctx context.Context, id string) (*wire.State, error) {
+	resp, err := c.call(ctx, &wire.Request{Op: wire.OpWait, ID: id})
 	if err != nil {
 		return nil, err
 	}
@@ -221,8 +228,8 @@ func (c *Client) Wait(ctx context.Context, id string) (*State, error) {
 }
 
 // Exec runs a process (OCI runtime-spec JSON) in the container.
-func (c *Client) Exec(ctx context.Context, id string, req *ExecRequest) (*ExecResult, error) {
-	resp, err := c.call(ctx, &Request{Op: OpExec, ID: id, Exec: req})
+func (c *Client) Exec(ctx context.Context, id string, req *wire.ExecRequest) (*wire.ExecResult, error) {
+	resp, err := c.call(ctx, &wire.Request{Op: wire.OpExec, ID: id, Exec: req})
 	if err != nil {
 		return nil, err
 	}
@@ -231,23 +238,23 @@ func (c *Client) Exec(ctx context.Context, id string, req *ExecRequest) (*ExecRe
 
 // ReopenLog makes the shim reopen the container's log file.
 func (c *Client) ReopenLog(ctx context.Context, id string) error {
-	_, err := c.call(ctx, &Request{Op: OpReopen, ID: id})
+	_, err := c.call(ctx, &wire.Request{Op: wire.OpReopen, ID: id})
 	return err
 }
 
 // Shutdown asks the shim to exit once it holds no container.
 func (c *Client) Shutdown(ctx context.Context) error {
-	_, err := c.call(ctx, &Request{Op: OpShutdown})
+	_, err := c.call(ctx, &wire.Request{Op: wire.OpShutdown})
 	return err
 }
 
 // ReadExitFile returns the exit the shim recorded for id, if any.
-func (c *Client) ReadExitFile(id string) (*State, error) {
-	data, err := os.ReadFile(filepath.Join(c.Dir, ExitFileName(id)))
+func (c *Client) ReadExitFile(id string) (*wire.State, error) {
+	data, err := os.ReadFile(filepath.Join(c.Dir, wire.ExitFileName(id)))
 	if err != nil {
 		return nil, err
 	}
-	var st State
+	var st wire.State
 	return &st, json.Unmarshal(data, &st)
 }
 

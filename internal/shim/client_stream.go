@@ -23,10 +23,10 @@ type StreamIO struct {
 	Resize         <-chan TerminalSize
 }
 
-// Stream runs an interactive exec (OpExecStream) or attach (OpAttach) and
+// Stream runs an interactive exec (wire.OpExecStream) or attach (wire.OpAttach) and
 // returns the process's exit code. Cancelling ctx ends the session; the
 // shim then kills an exec'd process.
-func (c *Client) Stream(ctx context.Context, op, id string, req *StreamRequest, sio StreamIO) (int32, error) {
+func (c *Client) Stream(ctx context.Context, op, id string, req *wire.StreamRequest, sio StreamIO) (int32, error) {
 	conn, err := c.dial(ctx)
 	if err != nil {
 		return -1, err
@@ -34,7 +34,7 @@ func (c *Client) Stream(ctx context.Context, op, id string, req *StreamRequest, 
 	defer conn.Close()
 	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Now()) })
 	defer stop()
-	data, err := json.Marshal(&Request{Op: op, ID: id, Stream: req})
+	data, err := json.Marshal(&wire.Request{Op: op, ID: id, Stream: req})
 	if err != nil {
 		return -1, err
 	}
@@ -46,7 +46,7 @@ func (c *Client) Stream(ctx context.Context, op, id string, req *StreamRequest, 
 	if err != nil {
 		return -1, fmt.Errorf("%w: %v", ErrShimGone, err)
 	}
-	var resp Response
+	var resp wire.Response
 	if err := json.Unmarshal(line, &resp); err != nil {
 		return -1, err
 	}
