@@ -19,6 +19,7 @@ import (
 	"github.com/berth-runtime/berth/internal/crashpoint"
 	"github.com/berth-runtime/berth/internal/errdefs"
 	"github.com/berth-runtime/berth/internal/image"
+	"github.com/berth-runtime/berth/internal/ociruntime"
 	"github.com/berth-runtime/berth/internal/ocispec"
 	"github.com/berth-runtime/berth/internal/pod"
 	"github.com/berth-runtime/berth/internal/registry"
@@ -35,7 +36,7 @@ type creation struct {
 	pod     *pod.Sandbox
 	image   *image.Record
 	imgCfg  imagespec.ImageConfig
-	runtime Runtime
+	runtime ociruntime.Runtime
 	volumes []imageVolume // image volumes, stacked under the bundle
 }
 

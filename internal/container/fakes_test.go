@@ -13,6 +13,7 @@ import (
 
 	"github.com/berth-runtime/berth/internal/errdefs"
 	"github.com/berth-runtime/berth/internal/image"
+	"github.com/berth-runtime/berth/internal/ociruntime"
 	"github.com/berth-runtime/berth/internal/pod"
 	"github.com/berth-runtime/berth/internal/shim"
 	"github.com/berth-runtime/berth/internal/shim/wire"
@@ -322,7 +323,7 @@ func newTestManager(t *testing.T) *testManager {
 	pods, images := newFakePods(), &fakeImages{retained: map[digest.Digest]int{}}
 	m, err := NewManager(Options{
 		StateDir: filepath.Join(dir, "state"), RootDir: filepath.Join(dir, "root"), DB: db, Pods: pods, Images: images,
-		Runtimes: map[string]Runtime{"runc": {Path: "/nonexistent/runc", Root: filepath.Join(dir, "runc")}},
+		Runtimes: map[string]ociruntime.Runtime{"runc": {Path: "/nonexistent/runc", Root: filepath.Join(dir, "runc")}},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"github.com/berth-runtime/berth/internal/handlerprobe"
 	"github.com/berth-runtime/berth/internal/image"
 	"github.com/berth-runtime/berth/internal/keylock"
+	"github.com/berth-runtime/berth/internal/ociruntime"
 	"github.com/berth-runtime/berth/internal/ocispec"
 	"github.com/berth-runtime/berth/internal/pod"
 	"github.com/berth-runtime/berth/internal/registry"
@@ -69,9 +70,6 @@ type Images interface {
 	Release(keys []digest.Digest)
 }
 
-// Runtime is an OCI runtime handler: its binary and --root.
-type Runtime = pod.Runtime
-
 // Options configures the container manager.
 type Options struct {
 	StateDir string // <state>/containers/<id>: bundles
@@ -79,7 +77,7 @@ type Options struct {
 	DB       *store.DB
 	Pods     Pods
 	Images   Images
-	Runtimes map[string]Runtime
+	Runtimes map[string]ociruntime.Runtime
 	// MinOOMScoreAdj is the lowest oom_score_adj the host lets berth set.
 	MinOOMScoreAdj int
 	// Hugetlb decides whether hugepage limits reach the runtime.
@@ -180,10 +178,10 @@ func (m *Manager) update(id string, fn func(c *Container)) error {
 	return nil
 }
 
-func (m *Manager) runtime(handler string) (Runtime, error) {
+func (m *Manager) runtime(handler string) (ociruntime.Runtime, error) {
 	r, ok := m.opts.Runtimes[handler]
 	if !ok {
-		return Runtime{}, errdefs.FailedPrecondition("runtime handler %q is not configured", handler)
+		return ociruntime.Runtime{}, errdefs.FailedPrecondition("runtime handler %q is not configured", handler)
 	}
 	return r, nil
 }

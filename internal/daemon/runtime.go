@@ -15,6 +15,7 @@ import (
 	"github.com/berth-runtime/berth/internal/handlerprobe"
 	"github.com/berth-runtime/berth/internal/image"
 	"github.com/berth-runtime/berth/internal/network"
+	"github.com/berth-runtime/berth/internal/ociruntime"
 	"github.com/berth-runtime/berth/internal/pod"
 )
 
@@ -35,7 +36,7 @@ func (d *Daemon) runtimeParts(images *image.Service, net *network.Manager) (*pod
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	runtimes := map[string]container.Runtime{}
+	runtimes := map[string]ociruntime.Runtime{}
 	handlers := map[string]bool{}
 	var names []string
 	for name, h := range cfg.Runtime.Handlers {
@@ -49,7 +50,7 @@ func (d *Daemon) runtimeParts(images *image.Service, net *network.Manager) (*pod
 		if root == "" {
 			root = filepath.Join(cfg.State, "runtime", name)
 		}
-		runtimes[name] = container.Runtime{Path: path, Root: root}
+		runtimes[name] = ociruntime.Runtime{Path: path, Root: root}
 		handlers[name] = true
 		names = append(names, name)
 	}

@@ -1,8 +1,9 @@
 // Package ociruntime builds the command lines of the OCI runtimes (runc,
 // crun), in the shape of containerd's go-runc: a Runtime for what every
-// call shares, an options struct per verb. It only builds argv, with the
+// call shares, an options struct per verb. It builds argv, with the
 // standard library alone: berth-shim (paid per pod) runs them through its
-// reaper, berthd through os/exec. No other package spells a runtime verb.
+// reaper, berthd through os/exec (ForceDelete runs its one). No other
+// package spells a runtime verb.
 package ociruntime
 
 // Runtime is one runtime binary with its state root (--root).

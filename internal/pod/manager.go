@@ -3,10 +3,7 @@ package pod
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 
 	"github.com/berth-runtime/berth/internal/errdefs"
@@ -47,7 +44,7 @@ type Options struct {
 	DefaultHandler string
 	ShmSize        int64
 	// Runtimes are the OCI runtimes by handler name (for the infra process).
-	Runtimes map[string]Runtime
+	Runtimes map[string]ociruntime.Runtime
 	// PauseBinary is berth-pause, the infra process of pods that share a
 	// PID namespace.
 	PauseBinary    string
@@ -60,26 +57,6 @@ type Options struct {
 	// InfraImage prepares its rootfs; else berth-pause runs from the host.
 	PauseImage string
 	InfraImage func(ctx context.Context, ref, bundle string) (args []string, undo func(), err error)
-}
-
-// Runtime is an OCI runtime handler: its binary and its --root.
-type Runtime struct {
-	Path string
-	Root string
-}
-
-// ForceDelete removes the runtime's state of id, killing what still runs:
-// for processes whose shim is gone. No state is fine.
-func (r Runtime) ForceDelete(id string) error {
-	if _, err := os.Stat(filepath.Join(r.Root, id)); err != nil {
-		return nil
-	}
-	argv := ociruntime.Runtime{Path: r.Path, Root: r.Root}.Delete(id, true)
-	out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput()
-	if err != nil && !strings.Contains(string(out), "not exist") {
-		return fmt.Errorf("%s delete %s: %v: %s", filepath.Base(r.Path), id, err, strings.TrimSpace(string(out)))
-	}
-	return nil
 }
 
 // Manager runs pod sandboxes. Reads come from memory; every change is
