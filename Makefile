@@ -54,7 +54,7 @@ unit:
 	$(GO) test -count=1 -short ./internal/... ./cmd/...
 
 fuzz:
-	$(GO) test ./internal/image/ -run '^$$' -fuzz FuzzUnpack -fuzztime 60s
+	$(GO) test ./internal/layerstore/ -run '^$$' -fuzz FuzzUnpack -fuzztime 60s
 	$(GO) test ./internal/ocispec/ -run '^$$' -fuzz FuzzGenerate -fuzztime 60s
 
 # berth and containerd side by side (installs Debian's containerd if missing).

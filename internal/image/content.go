@@ -15,15 +15,15 @@ import (
 	"github.com/berth-runtime/berth/internal/errdefs"
 )
 
-// ContentStore keeps blobs (manifests, configs, compressed layers) addressed
+// contentStore keeps blobs (manifests, configs, compressed layers) addressed
 // by their digest. A blob becomes visible only once written whole and
 // verified; partial writes live in ingest/ and are removed on failure.
-type ContentStore struct{ dir string }
+type contentStore struct{ dir string }
 
-// NewContentStore opens the store at dir, creating it and clearing any
+// newContentStore opens the store at dir, creating it and clearing any
 // ingest left by a crash.
-func NewContentStore(dir string) (*ContentStore, error) {
-	c := &ContentStore{dir: dir}
+func newContentStore(dir string) (*contentStore, error) {
+	c := &contentStore{dir: dir}
 	if err := os.RemoveAll(c.ingestDir()); err != nil {
 		return nil, fmt.Errorf("clear ingest: %w", err)
 	}
@@ -35,21 +35,21 @@ func NewContentStore(dir string) (*ContentStore, error) {
 	return c, nil
 }
 
-func (c *ContentStore) ingestDir() string { return filepath.Join(c.dir, "ingest") }
+func (c *contentStore) ingestDir() string { return filepath.Join(c.dir, "ingest") }
 
 // Path is where blob d lives.
-func (c *ContentStore) Path(d digest.Digest) string {
+func (c *contentStore) Path(d digest.Digest) string {
 	return filepath.Join(c.dir, "blobs", string(d.Algorithm()), d.Encoded())
 }
 
 // Has reports whether blob d is stored.
-func (c *ContentStore) Has(d digest.Digest) bool {
+func (c *contentStore) Has(d digest.Digest) bool {
 	_, err := os.Stat(c.Path(d))
 	return err == nil
 }
 
 // Read returns the whole of a (small) blob.
-func (c *ContentStore) Read(d digest.Digest) ([]byte, error) {
+func (c *contentStore) Read(d digest.Digest) ([]byte, error) {
 	if err := d.Validate(); err != nil {
 		return nil, errdefs.InvalidArgument("digest %q: %v", d, err)
 	}
@@ -61,7 +61,7 @@ func (c *ContentStore) Read(d digest.Digest) ([]byte, error) {
 }
 
 // Open opens blob d for reading.
-func (c *ContentStore) Open(d digest.Digest) (*os.File, error) {
+func (c *contentStore) Open(d digest.Digest) (*os.File, error) {
 	f, err := os.Open(c.Path(d))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, errdefs.NotFound("blob %s", d)
@@ -70,7 +70,7 @@ func (c *ContentStore) Open(d digest.Digest) (*os.File, error) {
 }
 
 // Put stores data, which must have digest d.
-func (c *ContentStore) Put(d digest.Digest, data []byte) error {
+func (c *contentStore) Put(d digest.Digest, data []byte) error {
 	w, err := c.NewWriter(d)
 	if err != nil {
 		return err
@@ -83,7 +83,7 @@ func (c *ContentStore) Put(d digest.Digest, data []byte) error {
 }
 
 // Remove deletes blob d; a missing blob is not an error.
-func (c *ContentStore) Remove(d digest.Digest) error {
+func (c *contentStore) Remove(d digest.Digest) error {
 	err := os.Remove(c.Path(d))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
@@ -92,7 +92,7 @@ func (c *ContentStore) Remove(d digest.Digest) error {
 }
 
 // Digests lists every stored blob.
-func (c *ContentStore) Digests() ([]digest.Digest, error) {
+func (c *contentStore) Digests() ([]digest.Digest, error) {
 	entries, err := os.ReadDir(filepath.Join(c.dir, "blobs", "sha256"))
 	if err != nil {
 		return nil, err
@@ -104,9 +104,9 @@ func (c *ContentStore) Digests() ([]digest.Digest, error) {
 	return out, nil
 }
 
-// BlobWriter writes one blob into ingest and moves it into place on Commit.
-type BlobWriter struct {
-	store    *ContentStore
+// blobWriter writes one blob into ingest and moves it into place on Commit.
+type blobWriter struct {
+	store    *contentStore
 	expected digest.Digest
 	file     *os.File
 	hash     hash.Hash
@@ -114,7 +114,7 @@ type BlobWriter struct {
 }
 
 // NewWriter starts writing a blob that must hash to expected.
-func (c *ContentStore) NewWriter(expected digest.Digest) (*BlobWriter, error) {
+func (c *contentStore) NewWriter(expected digest.Digest) (*blobWriter, error) {
 	if err := expected.Validate(); err != nil {
 		return nil, errdefs.InvalidArgument("digest %q: %v", expected, err)
 	}
@@ -125,11 +125,11 @@ func (c *ContentStore) NewWriter(expected digest.Digest) (*BlobWriter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ingest %s: %w", expected, err)
 	}
-	return &BlobWriter{store: c, expected: expected, file: f, hash: expected.Algorithm().Hash()}, nil
+	return &blobWriter{store: c, expected: expected, file: f, hash: expected.Algorithm().Hash()}, nil
 }
 
 // Write appends to the blob.
-func (w *BlobWriter) Write(p []byte) (int, error) {
+func (w *blobWriter) Write(p []byte) (int, error) {
 	n, err := w.file.Write(p)
 	w.hash.Write(p[:n])
 	w.size += int64(n)
@@ -137,11 +137,11 @@ func (w *BlobWriter) Write(p []byte) (int, error) {
 }
 
 // Size is the number of bytes written so far.
-func (w *BlobWriter) Size() int64 { return w.size }
+func (w *blobWriter) Size() int64 { return w.size }
 
 // Commit verifies the digest, syncs and publishes the blob. On any error the
 // partial blob is removed.
-func (w *BlobWriter) Commit() error {
+func (w *blobWriter) Commit() error {
 	got := digest.NewDigest(w.expected.Algorithm(), w.hash)
 	if got != w.expected {
 		w.Abort()
@@ -164,9 +164,9 @@ func (w *BlobWriter) Commit() error {
 }
 
 // Abort discards the partial blob.
-func (w *BlobWriter) Abort() {
+func (w *blobWriter) Abort() {
 	w.file.Close()
 	os.Remove(w.file.Name())
 }
 
-var _ io.Writer = (*BlobWriter)(nil)
+var _ io.Writer = (*blobWriter)(nil)

@@ -10,7 +10,7 @@ import (
 )
 
 func TestContentStorePutVerifiesDigest(t *testing.T) {
-	c, err := NewContentStore(t.TempDir())
+	c, err := newContentStore(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,14 +47,14 @@ func TestContentStorePutVerifiesDigest(t *testing.T) {
 
 func TestContentStoreClearsStaleIngest(t *testing.T) {
 	dir := t.TempDir()
-	c, _ := NewContentStore(dir)
+	c, _ := newContentStore(dir)
 	w, err := c.NewWriter(digest.FromString("x"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	w.Write([]byte("partial"))
 	// Simulate a crash: the writer is never committed nor aborted.
-	c2, err := NewContentStore(dir)
+	c2, err := newContentStore(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	digest "github.com/opencontainers/go-digest"
 
 	"github.com/berth-runtime/berth/internal/errdefs"
+	"github.com/berth-runtime/berth/internal/layerstore"
 )
 
 // recordFor describes an image from its manifest and config: ID, blobs and
@@ -40,7 +41,7 @@ func recordFor(img v1.Image) (*Record, error) {
 	for i, d := range cfg.RootFS.DiffIDs {
 		diffIDs[i] = digest.Digest(d.String())
 	}
-	for i, chain := range ChainIDs(diffIDs) {
+	for i, chain := range layerstore.ChainIDs(diffIDs) {
 		l := manifest.Layers[i]
 		rec.Layers = append(rec.Layers, Layer{
 			Digest: digest.Digest(l.Digest.String()), DiffID: diffIDs[i], ChainID: chain,

@@ -12,6 +12,7 @@ import (
 	digest "github.com/opencontainers/go-digest"
 
 	"github.com/berth-runtime/berth/internal/errdefs"
+	"github.com/berth-runtime/berth/internal/layerstore"
 )
 
 var (
@@ -46,7 +47,7 @@ func (s *Service) storeAndUnpack(blob io.Reader, l Layer) (err error) {
 		defer closeFn()
 		diff := sha256.New()
 		tee := io.TeeReader(tarStream, diff)
-		if err := Unpack(tee, fsDir); err != nil {
+		if err := layerstore.Unpack(tee, fsDir); err != nil {
 			return fmt.Errorf("unpack layer %s: %w", l.Digest, err)
 		}
 		// The tar reader stops at the end marker: hash what follows it too,

@@ -10,6 +10,7 @@ import (
 	digest "github.com/opencontainers/go-digest"
 
 	"github.com/berth-runtime/berth/internal/errdefs"
+	"github.com/berth-runtime/berth/internal/layerstore"
 	"github.com/berth-runtime/berth/internal/store"
 )
 
@@ -27,8 +28,8 @@ type Options struct {
 // every change is written to the metadata store first.
 type Service struct {
 	dir        string
-	content    *ContentStore
-	layers     *LayerStore
+	content    *contentStore
+	layers     *layerstore.Store
 	registries *Registries
 	db         *store.DB
 	jobs       int
@@ -45,11 +46,11 @@ type Service struct {
 
 // NewService opens the image store and loads its records.
 func NewService(o Options) (*Service, error) {
-	content, err := NewContentStore(filepath.Join(o.Dir, "content"))
+	content, err := newContentStore(filepath.Join(o.Dir, "content"))
 	if err != nil {
 		return nil, err
 	}
-	layers, err := NewLayerStore(filepath.Join(o.Dir, "layers"))
+	layers, err := layerstore.New(filepath.Join(o.Dir, "layers"))
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package image
+package layerstore
 
 import (
 	"archive/tar"

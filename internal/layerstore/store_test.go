@@ -1,4 +1,4 @@
-package image
+package layerstore
 
 import (
 	"errors"
@@ -19,7 +19,7 @@ func TestChainIDs(t *testing.T) {
 
 func TestLayerStoreCreateIsAllOrNothing(t *testing.T) {
 	dir := t.TempDir()
-	s, err := NewLayerStore(dir)
+	s, err := New(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +47,7 @@ func TestLayerStoreCreateIsAllOrNothing(t *testing.T) {
 	}
 	// A crash leaves a temp dir: reopening removes it.
 	os.Mkdir(filepath.Join(dir, layerTmpPrefix+"x"), 0o755)
-	if _, err := NewLayerStore(dir); err != nil {
+	if _, err := New(dir); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, layerTmpPrefix+"x")); !os.IsNotExist(err) {

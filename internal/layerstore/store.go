@@ -1,4 +1,9 @@
-package image
+// Package layerstore keeps unpacked image layers: Unpack turns a layer's
+// tar stream into an overlayfs lower directory (whiteouts as overlay wants
+// them, never writing outside it), and Store keeps one such directory per
+// chain ID, each complete or absent. Containers' root filesystems stack
+// them.
+package layerstore
 
 import (
 	"crypto/rand"
@@ -11,16 +16,16 @@ import (
 	digest "github.com/opencontainers/go-digest"
 )
 
-// LayerStore keeps unpacked layers, one directory per chain ID, each ready
+// Store keeps unpacked layers, one directory per chain ID, each ready
 // to be an overlayfs lower directory. A layer is unpacked into a temporary
 // directory and renamed into place whole, so a visible layer is complete.
-type LayerStore struct{ dir string }
+type Store struct{ dir string }
 
 const layerTmpPrefix = ".tmp-"
 
-// NewLayerStore opens the store at dir and removes layers left half
+// New opens the store at dir and removes layers left half
 // unpacked by a crash.
-func NewLayerStore(dir string) (*LayerStore, error) {
+func New(dir string) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
@@ -35,24 +40,24 @@ func NewLayerStore(dir string) (*LayerStore, error) {
 			}
 		}
 	}
-	return &LayerStore{dir: dir}, nil
+	return &Store{dir: dir}, nil
 }
 
 // Dir is the layer's directory; its "fs" subdirectory is the lower dir.
-func (s *LayerStore) Dir(chain digest.Digest) string { return filepath.Join(s.dir, chain.Encoded()) }
+func (s *Store) Dir(chain digest.Digest) string { return filepath.Join(s.dir, chain.Encoded()) }
 
 // FSDir is the overlayfs lower directory of the layer.
-func (s *LayerStore) FSDir(chain digest.Digest) string { return filepath.Join(s.Dir(chain), "fs") }
+func (s *Store) FSDir(chain digest.Digest) string { return filepath.Join(s.Dir(chain), "fs") }
 
 // Has reports whether the layer is unpacked.
-func (s *LayerStore) Has(chain digest.Digest) bool {
+func (s *Store) Has(chain digest.Digest) bool {
 	_, err := os.Stat(s.FSDir(chain))
 	return err == nil
 }
 
 // Create fills a new layer with fill(fsDir) and publishes it on success;
 // on failure nothing remains.
-func (s *LayerStore) Create(chain digest.Digest, fill func(fsDir string) error) (err error) {
+func (s *Store) Create(chain digest.Digest, fill func(fsDir string) error) (err error) {
 	var rnd [8]byte
 	_, _ = rand.Read(rnd[:])
 	tmp := filepath.Join(s.dir, layerTmpPrefix+chain.Encoded()[:12]+"-"+hex.EncodeToString(rnd[:]))
@@ -78,7 +83,7 @@ func (s *LayerStore) Create(chain digest.Digest, fill func(fsDir string) error) 
 }
 
 // Remove deletes the layer; a missing layer is not an error.
-func (s *LayerStore) Remove(chain digest.Digest) error {
+func (s *Store) Remove(chain digest.Digest) error {
 	// Rename first so that a crash mid-delete leaves a temp dir, not a
 	// half-empty layer that looks complete.
 	tmp := filepath.Join(s.dir, layerTmpPrefix+"rm-"+chain.Encoded())
@@ -92,7 +97,7 @@ func (s *LayerStore) Remove(chain digest.Digest) error {
 }
 
 // List returns the chain IDs of every layer.
-func (s *LayerStore) List() ([]digest.Digest, error) {
+func (s *Store) List() ([]digest.Digest, error) {
 	entries, err := os.ReadDir(s.dir)
 	if err != nil {
 		return nil, err
