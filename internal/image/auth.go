@@ -45,7 +45,7 @@ func (r *Registries) authenticator(host string, creds *Credentials) (authn.Authe
 		return authn.FromConfig(e), nil
 	}
 	if host == "index.docker.io" {
-		if e, ok := entries[DefaultDomain]; ok {
+		if e, ok := entries[defaultDomain]; ok {
 			return authn.FromConfig(e), nil
 		}
 	}
@@ -92,7 +92,7 @@ func authFileHost(key string) string {
 	}
 	key = strings.SplitN(key, "/", 2)[0]
 	if key == "index.docker.io" || key == "registry-1.docker.io" {
-		return DefaultDomain
+		return defaultDomain
 	}
 	return key
 }

@@ -16,8 +16,8 @@ import (
 	"github.com/berth-runtime/berth/internal/errdefs"
 )
 
-// UserAgent is sent to registries.
-var UserAgent = "berth"
+// userAgent is sent to registries.
+var userAgent = "berth"
 
 // Pull fetches ref (with creds, if any) and records it. Concurrent pulls of
 // the same reference share one download. A failed or cancelled pull leaves
@@ -109,7 +109,7 @@ func (s *Service) newPuller(ep endpoint, ref Reference, creds *Credentials) (*re
 	}
 	puller, err := remote.NewPuller(
 		remote.WithAuth(auth), remote.WithTransport(tr), remote.WithPlatform(hostPlatform()),
-		remote.WithUserAgent(UserAgent),
+		remote.WithUserAgent(userAgent),
 		remote.WithRetryBackoff(remote.Backoff{Duration: 200 * time.Millisecond, Factor: 2, Jitter: 0.1, Steps: 2}),
 	)
 	return puller, target, err

@@ -41,7 +41,7 @@ func (s *Service) Push(ctx context.Context, spec, target string, creds *Credenti
 	if err != nil {
 		return "", err
 	}
-	opts := []remote.Option{remote.WithAuth(auth), remote.WithTransport(tr), remote.WithContext(ctx), remote.WithUserAgent(UserAgent)}
+	opts := []remote.Option{remote.WithAuth(auth), remote.WithTransport(tr), remote.WithContext(ctx), remote.WithUserAgent(userAgent)}
 	if progress != nil {
 		opts = append(opts, remote.WithProgress(progress))
 	}

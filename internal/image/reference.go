@@ -13,8 +13,8 @@ import (
 	"github.com/berth-runtime/berth/internal/errdefs"
 )
 
-// DefaultDomain is the registry of references that name none.
-const DefaultDomain = "docker.io"
+// defaultDomain is the registry of references that name none.
+const defaultDomain = "docker.io"
 
 // pathComponent is one component of a repository path (distribution's grammar).
 var pathComponent = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*$`)
@@ -72,14 +72,14 @@ func ParseReference(s string) (Reference, error) {
 func splitDomain(s string) (domain, path string) {
 	i := strings.Index(s, "/")
 	if i < 0 || !looksLikeDomain(s[:i]) {
-		domain, path = DefaultDomain, s
+		domain, path = defaultDomain, s
 	} else {
 		domain, path = s[:i], s[i+1:]
 	}
 	if domain == "index.docker.io" || domain == "registry-1.docker.io" {
-		domain = DefaultDomain
+		domain = defaultDomain
 	}
-	if domain == DefaultDomain && !strings.Contains(path, "/") {
+	if domain == defaultDomain && !strings.Contains(path, "/") {
 		path = "library/" + path
 	}
 	return domain, path
@@ -108,8 +108,8 @@ func (r Reference) WithDigest(d digest.Digest) Reference {
 // Short is the reference as users write it: docker.io/library/ dropped.
 func (r Reference) Short() string {
 	s := r.String()
-	s = strings.TrimPrefix(s, DefaultDomain+"/library/")
-	return strings.TrimPrefix(s, DefaultDomain+"/")
+	s = strings.TrimPrefix(s, defaultDomain+"/library/")
+	return strings.TrimPrefix(s, defaultDomain+"/")
 }
 
 // ID is an image ID: the digest of the image's config blob.
@@ -121,8 +121,8 @@ func (id ID) String() string { return string(id) }
 // Hex is the hex part of the ID.
 func (id ID) Hex() string { return digest.Digest(id).Encoded() }
 
-// ParseID accepts "sha256:<64 hex>" or a bare 64-hex ID.
-func ParseID(s string) (ID, bool) {
+// parseID accepts "sha256:<64 hex>" or a bare 64-hex ID.
+func parseID(s string) (ID, bool) {
 	if !strings.Contains(s, ":") {
 		s = "sha256:" + s
 	}

@@ -47,10 +47,10 @@ func TestShortAndParseID(t *testing.T) {
 	if r.Short() != "busybox:latest" {
 		t.Fatalf("short %q", r.Short())
 	}
-	if id, ok := ParseID(testDigest[len("sha256:"):]); !ok || id.String() != testDigest {
+	if id, ok := parseID(testDigest[len("sha256:"):]); !ok || id.String() != testDigest {
 		t.Fatalf("bare hex id: %v %v", id, ok)
 	}
-	if _, ok := ParseID("busybox"); ok {
+	if _, ok := parseID("busybox"); ok {
 		t.Fatal("busybox is not an ID")
 	}
 }

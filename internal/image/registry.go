@@ -59,7 +59,7 @@ func (r *Registries) endpoints(ref Reference) []endpoint {
 		return out
 	}
 	host := ref.Domain
-	if host == DefaultDomain {
+	if host == defaultDomain {
 		host = "index.docker.io"
 	}
 	return append(out, endpoint{host: host, plain: h.PlainHTTP})
@@ -69,7 +69,7 @@ func (r *Registries) endpoints(ref Reference) []endpoint {
 // mirror.
 func (r *Registries) pushEndpoint(ref Reference) endpoint {
 	host := ref.Domain
-	if host == DefaultDomain {
+	if host == defaultDomain {
 		host = "index.docker.io"
 	}
 	return endpoint{host: host, plain: r.hosts[ref.Domain].PlainHTTP}

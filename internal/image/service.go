@@ -161,7 +161,7 @@ func (s *Service) lookup(spec string) (*Record, error) {
 	if spec == "" {
 		return nil, errdefs.InvalidArgument("image reference is empty")
 	}
-	if id, ok := ParseID(spec); ok {
+	if id, ok := parseID(spec); ok {
 		if r, ok := s.images[id]; ok {
 			return r, nil
 		}

@@ -2,33 +2,33 @@ package ocispec
 
 import specs "github.com/opencontainers/runtime-spec/specs-go"
 
-// DefaultCapabilities is the set a container gets unless it adds or drops
+// defaultCapabilities is the set a container gets unless it adds or drops
 // (the set containerd and CRI-O give).
-var DefaultCapabilities = []string{
+var defaultCapabilities = []string{
 	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD",
 	"CAP_NET_RAW", "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP",
 	"CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
 }
 
-// DefaultMaskedPaths are hidden from unprivileged containers.
-var DefaultMaskedPaths = []string{
+// defaultMaskedPaths are hidden from unprivileged containers.
+var defaultMaskedPaths = []string{
 	"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
 	"/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
 	"/sys/firmware", "/sys/devices/virtual/powercap",
 }
 
-// DefaultReadonlyPaths are read-only in unprivileged containers.
-var DefaultReadonlyPaths = []string{
+// defaultReadonlyPaths are read-only in unprivileged containers.
+var defaultReadonlyPaths = []string{
 	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
 }
 
-// SpecVersion is the runtime-spec version berth writes: one that every
+// specVersion is the runtime-spec version berth writes: one that every
 // runtime it drives knows (Debian's crun 1.8 rejects newer ones).
-const SpecVersion = "1.0.2"
+const specVersion = "1.0.2"
 
 func defaultSpec() *specs.Spec {
 	return &specs.Spec{
-		Version: SpecVersion,
+		Version: specVersion,
 		Process: &specs.Process{},
 		Mounts: []specs.Mount{
 			{Destination: "/proc", Type: "proc", Source: "proc", Options: []string{"nosuid", "noexec", "nodev"}},
@@ -39,8 +39,8 @@ func defaultSpec() *specs.Spec {
 			{Destination: "/sys/fs/cgroup", Type: "cgroup", Source: "cgroup", Options: []string{"nosuid", "noexec", "nodev", "relatime", "ro"}},
 		},
 		Linux: &specs.Linux{
-			MaskedPaths:   append([]string(nil), DefaultMaskedPaths...),
-			ReadonlyPaths: append([]string(nil), DefaultReadonlyPaths...),
+			MaskedPaths:   append([]string(nil), defaultMaskedPaths...),
+			ReadonlyPaths: append([]string(nil), defaultReadonlyPaths...),
 			Resources: &specs.LinuxResources{
 				Devices: []specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}},
 			},

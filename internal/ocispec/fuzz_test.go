@@ -88,7 +88,7 @@ func FuzzGenerate(f *testing.F) {
 			return // asked for everything the host has
 		}
 		allowed := map[string]bool{}
-		for _, c := range DefaultCapabilities {
+		for _, c := range defaultCapabilities {
 			allowed[c] = true
 		}
 		for _, a := range splitList(add) {
@@ -113,10 +113,10 @@ func FuzzGenerate(f *testing.F) {
 		if len(s.Process.Capabilities.Inheritable) != 0 || len(s.Process.Capabilities.Ambient) != 0 {
 			t.Fatalf("inheritable/ambient capabilities %v", s.Process.Capabilities)
 		}
-		if masked == "nil" && !sameSet(s.Linux.MaskedPaths, DefaultMaskedPaths) {
+		if masked == "nil" && !sameSet(s.Linux.MaskedPaths, defaultMaskedPaths) {
 			t.Fatalf("masked paths %v", s.Linux.MaskedPaths)
 		}
-		if !sameSet(s.Linux.ReadonlyPaths, DefaultReadonlyPaths) {
+		if !sameSet(s.Linux.ReadonlyPaths, defaultReadonlyPaths) {
 			t.Fatalf("read-only paths %v", s.Linux.ReadonlyPaths)
 		}
 		if len(s.Linux.Devices) != 0 {

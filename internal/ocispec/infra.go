@@ -4,8 +4,8 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
-// InfraPath is where the pause binary appears in the infra container.
-const InfraPath = "/pause"
+// infraPath is where the pause binary appears in the infra container.
+const infraPath = "/pause"
 
 // InfraSpec is the spec of a pod's infra process: berth-pause, bind
 // mounted read-only into an empty root, as PID 1 of a new PID namespace
@@ -14,11 +14,11 @@ func InfraSpec(rootfs, pauseBinary, cgroupsPath string, pod Pod, minOOMScoreAdj 
 	s := defaultSpec()
 	s.Root = &specs.Root{Path: rootfs, Readonly: true}
 	s.Process = &specs.Process{
-		Args: []string{InfraPath}, Cwd: "/", NoNewPrivileges: true,
+		Args: []string{infraPath}, Cwd: "/", NoNewPrivileges: true,
 		Env:          []string{"PATH=/"},
 		Capabilities: &specs.LinuxCapabilities{},
 	}
-	s.Mounts = append(s.Mounts, specs.Mount{Destination: InfraPath, Type: "bind", Source: pauseBinary, Options: []string{"rbind", "ro"}})
+	s.Mounts = append(s.Mounts, specs.Mount{Destination: infraPath, Type: "bind", Source: pauseBinary, Options: []string{"rbind", "ro"}})
 	ns := []specs.LinuxNamespace{{Type: specs.MountNamespace}, {Type: specs.PIDNamespace}}
 	for _, p := range []struct {
 		t    specs.LinuxNamespaceType

@@ -67,7 +67,7 @@ func (h Host) all() []string {
 // what "ALL" adds.
 func Capabilities(c *runtime.Capability, all []string) ([]string, error) {
 	set := map[string]bool{}
-	for _, name := range DefaultCapabilities {
+	for _, name := range defaultCapabilities {
 		set[name] = true
 	}
 	norm := func(name string) (string, error) {

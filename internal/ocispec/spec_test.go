@@ -109,7 +109,7 @@ func TestGenerateDefaults(t *testing.T) {
 	if p, ok := types[specs.PIDNamespace]; !ok || p != "" {
 		t.Fatalf("a container gets its own PID namespace by default: %v", types)
 	}
-	if !reflect.DeepEqual(s.Process.Capabilities.Bounding, DefaultCapabilities) && len(s.Process.Capabilities.Bounding) != len(DefaultCapabilities) {
+	if !reflect.DeepEqual(s.Process.Capabilities.Bounding, defaultCapabilities) && len(s.Process.Capabilities.Bounding) != len(defaultCapabilities) {
 		t.Fatalf("caps %v", s.Process.Capabilities.Bounding)
 	}
 	if len(s.Linux.MaskedPaths) == 0 || s.Linux.Seccomp != nil {

@@ -7,18 +7,18 @@ import (
 	"github.com/berth-runtime/berth/internal/diskusage"
 )
 
-// LayerMaxAge is how long a writable layer's measured size is reused: the
+// layerMaxAge is how long a writable layer's measured size is reused: the
 // kubelet asks for every container's stats every few seconds, and a walk
 // of a big writable layer is not free (cAdvisor measures disk usage about
 // once a minute).
-const LayerMaxAge = 30 * time.Second
+const layerMaxAge = 30 * time.Second
 
 // Collector measures containers and pods for the stats and metrics calls
 // and keeps what those need between calls: each object's last CPU reading
 // (for its rate) and each writable layer's last measured size. Objects are
 // named by keys: a container's ID, or "pod:" and a pod's ID.
 type Collector struct {
-	rates Rates
+	rates rates
 	walk  func(dir string) (diskusage.Usage, error)
 
 	mu     sync.Mutex
@@ -46,16 +46,16 @@ func (c *Collector) Cgroup(key, path string) (*Sample, uint64, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	return s, c.rates.NanoCores(key, s), nil
+	return s, c.rates.nanoCores(key, s), nil
 }
 
 // WritableLayer is the disk use of container id's writable layer at dir,
-// walked again once the last measure is LayerMaxAge old.
+// walked again once the last measure is layerMaxAge old.
 func (c *Collector) WritableLayer(id, dir string) diskusage.Usage {
 	c.mu.Lock()
 	e, ok := c.layers[id]
 	c.mu.Unlock()
-	if ok && time.Since(e.at) < LayerMaxAge {
+	if ok && time.Since(e.at) < layerMaxAge {
 		return e.Usage
 	}
 	u, _ := c.walk(dir) // a layer gone meanwhile is empty

@@ -22,7 +22,7 @@ func TestCollectorReusesLayerSizesAndForgets(t *testing.T) {
 	}
 	c.mu.Lock()
 	e := c.layers["a"]
-	e.at = time.Now().Add(-LayerMaxAge)
+	e.at = time.Now().Add(-layerMaxAge)
 	c.layers["a"] = e
 	c.mu.Unlock()
 	if u := c.WritableLayer("a", "/x"); u.Bytes != 200 {

@@ -120,14 +120,14 @@ func workingSet(usage, inactiveFile uint64) uint64 {
 	return usage - inactiveFile
 }
 
-// Rates turns successive CPU readings into nano cores per object.
-type Rates struct {
+// rates turns successive CPU readings into nano cores per object.
+type rates struct {
 	mu   sync.Mutex
 	last map[string]*Sample
 }
 
-// NanoCores is the CPU rate of id since its previous sample (0 on the first).
-func (r *Rates) NanoCores(id string, s *Sample) uint64 {
+// nanoCores is the CPU rate of id since its previous sample (0 on the first).
+func (r *rates) nanoCores(id string, s *Sample) uint64 {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.last == nil {
@@ -142,7 +142,7 @@ func (r *Rates) NanoCores(id string, s *Sample) uint64 {
 }
 
 // Forget drops the history of a removed object.
-func (r *Rates) Forget(id string) {
+func (r *rates) Forget(id string) {
 	r.mu.Lock()
 	delete(r.last, id)
 	r.mu.Unlock()

@@ -7,17 +7,17 @@ import (
 )
 
 func TestNanoCores(t *testing.T) {
-	var r Rates
+	var r rates
 	t0 := time.Unix(100, 0)
-	if got := r.NanoCores("c", &Sample{Time: t0, CPUUsageNanos: 1e9}); got != 0 {
+	if got := r.nanoCores("c", &Sample{Time: t0, CPUUsageNanos: 1e9}); got != 0 {
 		t.Fatalf("first sample: %d", got)
 	}
 	// Half a core over two seconds.
-	if got := r.NanoCores("c", &Sample{Time: t0.Add(2 * time.Second), CPUUsageNanos: 2e9}); got != 5e8 {
+	if got := r.nanoCores("c", &Sample{Time: t0.Add(2 * time.Second), CPUUsageNanos: 2e9}); got != 5e8 {
 		t.Fatalf("rate %d, want 5e8", got)
 	}
 	r.Forget("c")
-	if got := r.NanoCores("c", &Sample{Time: t0.Add(3 * time.Second), CPUUsageNanos: 3e9}); got != 0 {
+	if got := r.nanoCores("c", &Sample{Time: t0.Add(3 * time.Second), CPUUsageNanos: 3e9}); got != 0 {
 		t.Fatalf("after Forget: %d", got)
 	}
 }
