@@ -15,7 +15,6 @@ import (
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
 
 	"github.com/berth-runtime/berth/internal/errdefs"
-	"github.com/berth-runtime/berth/internal/ociruntime"
 	"github.com/berth-runtime/berth/internal/ocispec"
 	"github.com/berth-runtime/berth/internal/shim/wire"
 	"github.com/berth-runtime/berth/internal/validate"
@@ -103,7 +102,7 @@ func (m *Manager) UpdateResources(ctx context.Context, id string, r *runtime.Lin
 	if err != nil {
 		return err
 	}
-	argv := ociruntime.Runtime{Path: rt.Path, Root: rt.Root}.Update(c.ID)
+	argv := rt.Update(c.ID)
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Stdin = bytesReader(data)
 	if out, err := cmd.CombinedOutput(); err != nil {
