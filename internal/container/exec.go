@@ -1,13 +1,13 @@
 package container
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -16,6 +16,7 @@ import (
 
 	"github.com/berth-runtime/berth/internal/errdefs"
 	"github.com/berth-runtime/berth/internal/ocispec"
+	"github.com/berth-runtime/berth/internal/shim"
 	"github.com/berth-runtime/berth/internal/shim/wire"
 	"github.com/berth-runtime/berth/internal/validate"
 )
@@ -94,22 +95,16 @@ func (m *Manager) UpdateResources(ctx context.Context, id string, r *runtime.Lin
 	if err != nil {
 		return err
 	}
-	rt, err := m.runtime(c.Handler)
-	if err != nil {
-		return err
-	}
 	data, err := json.Marshal(res)
 	if err != nil {
 		return err
 	}
-	argv := rt.Update(c.ID)
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	cmd.Stdin = bytesReader(data)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		if busy := bytes.Contains(out, []byte("unable to set memory limit")) || bytes.Contains(out, []byte("device or resource busy")); busy && r.GetMemoryLimitInBytes() > 0 {
+	if err := m.runtimeUpdate(ctx, c, data); err != nil {
+		msg := err.Error()
+		if busy := strings.Contains(msg, "unable to set memory limit") || strings.Contains(msg, "device or resource busy"); busy && r.GetMemoryLimitInBytes() > 0 {
 			return errdefs.FailedPrecondition("linux.memory_limit_in_bytes: %d is below what container %s uses now", r.GetMemoryLimitInBytes(), c.ID)
 		}
-		return fmt.Errorf("update resources of %s: %v: %s", c.ID, err, out)
+		return fmt.Errorf("update resources of %s: %w", c.ID, err)
 	}
 	return m.update(c.ID, func(c *Container) {
 		cfg := proto.Clone(c.Config()).(*runtime.ContainerConfig)
@@ -120,6 +115,31 @@ func (m *Manager) UpdateResources(ctx context.Context, id string, r *runtime.Lin
 		cfg.Linux.Resources = r
 		c.ConfigProto = marshalConfig(cfg, c.ConfigProto)
 	})
+}
+
+// runtimeUpdate runs the runtime's update through the container's shim,
+// which owns it; a shim of an older protocol, which lacks the op, is
+// bypassed (berthd runs the runtime itself).
+func (m *Manager) runtimeUpdate(ctx context.Context, c *Container, resources []byte) error {
+	client, err := m.shimOf(c)
+	if err != nil {
+		return err
+	}
+	err = client.Update(ctx, c.ID, resources)
+	if !shim.IsUnknownOp(err) {
+		return err
+	}
+	rt, err := m.runtime(c.Handler)
+	if err != nil {
+		return err
+	}
+	argv := rt.Update(c.ID)
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Stdin = bytesReader(resources)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("%v: %s", err, out)
+	}
+	return nil
 }
 
 // ReopenLog makes the shim reopen the container's log file.

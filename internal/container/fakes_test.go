@@ -97,18 +97,20 @@ type fakeProcess struct {
 // fakeShim records what it was asked; a container's process exits when
 // exit is called, or on a signal in lethal.
 type fakeShim struct {
-	mu       sync.Mutex
-	procs    map[string]*fakeProcess
-	calls    []string
-	signals  []syscall.Signal
-	lethal   map[syscall.Signal]bool
-	startErr error
-	gone     bool // every call fails with shim.ErrShimGone
-	exitFile *wire.State
-	logLoss  wire.LogLoss
-	execReq  *wire.ExecRequest
-	execRes  *wire.ExecResult
-	nextPid  int
+	mu        sync.Mutex
+	procs     map[string]*fakeProcess
+	calls     []string
+	signals   []syscall.Signal
+	lethal    map[syscall.Signal]bool
+	startErr  error
+	gone      bool // every call fails with shim.ErrShimGone
+	exitFile  *wire.State
+	logLoss   wire.LogLoss
+	execReq   *wire.ExecRequest
+	execRes   *wire.ExecResult
+	updates   []string
+	updateErr error
+	nextPid   int
 }
 
 func newFakeShim() *fakeShim {
@@ -257,6 +259,16 @@ func (s *fakeShim) Stream(_ context.Context, op, id string, _ *wire.StreamReques
 }
 
 func (s *fakeShim) ReopenLog(_ context.Context, id string) error { return s.record("reopen-log " + id) }
+
+func (s *fakeShim) Update(_ context.Context, id string, resources []byte) error {
+	if err := s.record("update " + id); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.updates = append(s.updates, string(resources))
+	return s.updateErr
+}
 
 func (s *fakeShim) ReadExitFile(id string) (*wire.State, error) {
 	s.mu.Lock()

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
 
 	"github.com/berth-runtime/berth/internal/errdefs"
 	"github.com/berth-runtime/berth/internal/pod"
@@ -351,5 +352,33 @@ func TestLogLossIsReadFromTheShim(t *testing.T) {
 	s.logLoss = wire.LogLoss{Lines: 5, Bytes: 50}
 	if loss := tm.LogLoss(c); loss.Lines != 5 || loss.Bytes != 50 || tm.logLoss[c.ID] != 5 {
 		t.Fatalf("loss %+v, noted %d", loss, tm.logLoss[c.ID])
+	}
+}
+
+func TestUpdateResourcesGoesThroughTheShim(t *testing.T) {
+	tm := newTestManager(t)
+	c, s := tm.add(t, "p1", "web", StateRunning)
+	r := &runtime.LinuxContainerResources{MemoryLimitInBytes: 64 << 20, CpuShares: 512}
+	if err := tm.UpdateResources(ctx, c.ID, r); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.updates) != 1 || !strings.Contains(s.updates[0], `"limit":67108864`) || !strings.Contains(s.updates[0], `"shares":512`) {
+		t.Fatalf("the shim was sent %v", s.updates)
+	}
+	if got := tm.mustGet(t, c.ID).Config().GetLinux().GetResources(); got.GetMemoryLimitInBytes() != 64<<20 {
+		t.Fatalf("recorded resources %v", got)
+	}
+	// runc refusing a limit below current use is the caller's mistake.
+	s.updateErr = errors.New("runc update: unable to set memory limit to 6291456 (current usage: 9000000)")
+	err := tm.UpdateResources(ctx, c.ID, &runtime.LinuxContainerResources{MemoryLimitInBytes: 6 << 20})
+	if !errdefs.Is(err, errdefs.ErrFailedPrecondition) || !strings.Contains(err.Error(), "memory_limit_in_bytes") {
+		t.Fatalf("a limit below use: %v", err)
+	}
+	if got := tm.mustGet(t, c.ID).Config().GetLinux().GetResources(); got.GetMemoryLimitInBytes() != 64<<20 {
+		t.Fatalf("a refused update was recorded: %v", got)
+	}
+	exited, _ := tm.add(t, "p1", "job", StateExited)
+	if err := tm.UpdateResources(ctx, exited.ID, r); !errdefs.Is(err, errdefs.ErrFailedPrecondition) {
+		t.Fatalf("update of an exited container: %v", err)
 	}
 }

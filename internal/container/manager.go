@@ -44,6 +44,8 @@ type Shim interface {
 	Exec(ctx context.Context, id string, req *wire.ExecRequest) (*wire.ExecResult, error)
 	Stream(ctx context.Context, op, id string, req *wire.StreamRequest, sio shim.StreamIO) (int32, error)
 	ReopenLog(ctx context.Context, id string) error
+	// Update gives the container new resources through its runtime.
+	Update(ctx context.Context, id string, resources []byte) error
 	// ReadExitFile and ReadLogLoss read what the shim wrote down, also
 	// once it is gone.
 	ReadExitFile(id string) (*wire.State, error)

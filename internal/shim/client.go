@@ -242,6 +242,20 @@ func (c *Client) ReopenLog(ctx context.Context, id string) error {
 	return err
 }
 
+// Update gives a container new resources (an OCI LinuxResources as JSON)
+// through its runtime. Shims before protocol 3 do not know the op: see
+// ErrUnknownOp.
+func (c *Client) Update(ctx context.Context, id string, resources []byte) error {
+	_, err := c.call(ctx, &wire.Request{Op: wire.OpUpdate, ID: id, Update: resources})
+	return err
+}
+
+// IsUnknownOp tells whether a shim answered that it does not know the op
+// (a shim of an older protocol).
+func IsUnknownOp(err error) bool {
+	return err != nil && errdefs.Is(err, errdefs.ErrInvalidArgument) && strings.Contains(err.Error(), "unknown op")
+}
+
 // Shutdown asks the shim to exit once it holds no container.
 func (c *Client) Shutdown(ctx context.Context) error {
 	_, err := c.call(ctx, &wire.Request{Op: wire.OpShutdown})

@@ -95,6 +95,14 @@ func TestShimOfThePreviousReleaseKeepsWorking(t *testing.T) {
 	if got := execOut(t, b, id, "echo", "through the old shim"); got != "through the old shim\n" {
 		t.Fatalf("exec through the old shim: %q", got)
 	}
+	// The old shim has no update op: berthd runs the runtime's update itself.
+	newLimits := &runtime.LinuxContainerResources{MemoryLimitInBytes: 96 << 20}
+	if _, err := b.RT.UpdateContainerResources(ctxT(t), &runtime.UpdateContainerResourcesRequest{ContainerId: id, Linux: newLimits}); err != nil {
+		t.Fatalf("update through the old shim's pod: %v", err)
+	}
+	if got := execOut(t, b, id, "sh", "-c", "cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max"); strings.TrimSpace(got) != "100663296" {
+		t.Fatalf("memory limit after the update: %q", got)
+	}
 	before := len(logLines(t, logPathOf(pod, cfg)))
 	time.Sleep(500 * time.Millisecond)
 	if after := len(logLines(t, logPathOf(pod, cfg))); after <= before {

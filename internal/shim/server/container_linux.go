@@ -374,6 +374,30 @@ func (c *container) initAlive() bool {
 	return pid > 0 && status != wire.StatusExited && unix.Kill(pid, 0) == nil
 }
 
+// update gives a running container new resources through its runtime
+// (runc update --resources -, reading them from stdin).
+func (c *container) update(s *Server, resources []byte) error {
+	if len(resources) == 0 {
+		return &codedError{wire.CodeInvalidArgument, fmt.Errorf("update of %s carries no resources", c.id)}
+	}
+	c.mu.Lock()
+	status := c.state.Status
+	c.mu.Unlock()
+	if status == wire.StatusExited {
+		return precondition("container %s has exited", c.id)
+	}
+	stdinR, stdinW, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	go func() {
+		stdinW.Write(resources)
+		stdinW.Close()
+	}()
+	defer stdinR.Close()
+	return s.run([]*os.File{stdinR, s.devNull, nil}, "update", runtimeOf(c.req).Update(c.id))
+}
+
 func (c *container) kill(sig int) error {
 	c.mu.Lock()
 	pid, status := c.state.Pid, c.state.Status

@@ -144,6 +144,8 @@ func (s *Server) dispatch(req *wire.Request, conn Conn) *wire.Response {
 		return &wire.Response{Exec: res}
 	case wire.OpReopen:
 		return result(c.log.reopen())
+	case wire.OpUpdate:
+		return result(c.update(s, req.Update))
 	}
 	return failure(wire.CodeInvalidArgument, fmt.Errorf("unknown op %q", req.Op))
 }

@@ -22,7 +22,8 @@ import (
 //	   shutdown, exec_stream, attach
 //	2  version; an interactive (stdin_once) container's output before its
 //	   first attach reaches that client; a log write cut short is taken back
-const Version = 2
+//	3  update: new resources for a container, through its runtime
+const Version = 3
 
 // Operations.
 const (
@@ -37,6 +38,7 @@ const (
 	OpExec     = "exec"
 	OpReopen   = "reopen"
 	OpShutdown = "shutdown"
+	OpUpdate   = "update"
 )
 
 // Error codes carried across the socket, so berthd can restore error classes.
@@ -55,6 +57,9 @@ type Request struct {
 	Signal int            `json:"signal,omitempty"`
 	Exec   *ExecRequest   `json:"exec,omitempty"`
 	Stream *StreamRequest `json:"stream,omitempty"`
+	// Update carries OpUpdate's resources: an OCI runtime-spec
+	// LinuxResources, as the runtime's update reads it.
+	Update json.RawMessage `json:"update,omitempty"`
 }
 
 // CreateRequest describes a container for the shim to create with the OCI
