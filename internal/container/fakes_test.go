@@ -17,7 +17,7 @@ import (
 	"github.com/berth-runtime/berth/internal/pod"
 	"github.com/berth-runtime/berth/internal/shim"
 	"github.com/berth-runtime/berth/internal/shim/wire"
-	"github.com/berth-runtime/berth/internal/store"
+	"github.com/berth-runtime/berth/internal/store/storetest"
 )
 
 // Hand-written fakes of what the container manager uses, so that its
@@ -327,11 +327,7 @@ type testManager struct {
 func newTestManager(t *testing.T) *testManager {
 	t.Helper()
 	dir := t.TempDir()
-	db, err := store.Open(filepath.Join(dir, "meta.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := storetest.Open(t, dir)
 	pods, images := newFakePods(), &fakeImages{retained: map[digest.Digest]int{}}
 	m, err := NewManager(Options{
 		StateDir: filepath.Join(dir, "state"), RootDir: filepath.Join(dir, "root"), DB: db, Pods: pods, Images: images,

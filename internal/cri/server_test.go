@@ -22,7 +22,7 @@ import (
 	"github.com/berth-runtime/berth/internal/network"
 	"github.com/berth-runtime/berth/internal/pod"
 	"github.com/berth-runtime/berth/internal/stats"
-	"github.com/berth-runtime/berth/internal/store"
+	"github.com/berth-runtime/berth/internal/store/storetest"
 )
 
 // The CRI edge over berth's real managers on empty temporary stores (no
@@ -43,11 +43,7 @@ type testEdge struct {
 func newTestEdge(t *testing.T, handlerReports reports) *testEdge {
 	t.Helper()
 	dir := t.TempDir()
-	db, err := store.Open(filepath.Join(dir, "meta.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := storetest.Open(t, dir)
 	images, err := image.NewService(image.Options{Dir: filepath.Join(dir, "images"), DB: db, Registries: image.NewRegistries(nil, "", time.Minute)})
 	if err != nil {
 		t.Fatal(err)

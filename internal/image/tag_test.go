@@ -6,17 +6,13 @@ import (
 	"testing"
 
 	"github.com/berth-runtime/berth/internal/errdefs"
-	"github.com/berth-runtime/berth/internal/store"
+	"github.com/berth-runtime/berth/internal/store/storetest"
 )
 
 func newTestService(t *testing.T) *Service {
 	t.Helper()
 	dir := t.TempDir()
-	db, err := store.Open(filepath.Join(dir, "meta.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := storetest.Open(t, dir)
 	s, err := NewService(Options{Dir: filepath.Join(dir, "images"), DB: db})
 	if err != nil {
 		t.Fatal(err)

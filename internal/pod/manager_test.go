@@ -16,7 +16,7 @@ import (
 
 	"github.com/berth-runtime/berth/internal/errdefs"
 	"github.com/berth-runtime/berth/internal/network"
-	"github.com/berth-runtime/berth/internal/store"
+	"github.com/berth-runtime/berth/internal/store/storetest"
 )
 
 // Hand-written fakes of what the pod manager uses, so that its lifecycle
@@ -83,11 +83,7 @@ type testPods struct {
 func newTestPods(t *testing.T) *testPods {
 	t.Helper()
 	dir := t.TempDir()
-	db, err := store.Open(filepath.Join(dir, "meta.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := storetest.Open(t, dir)
 	tp := &testPods{containers: &fakeContainers{}, net: &fakeNetwork{}, notReady: map[string]string{}}
 	m, err := NewManager(Options{
 		StateDir: filepath.Join(dir, "state"), DB: db, Handlers: map[string]bool{"runc": true, "crun": true},
