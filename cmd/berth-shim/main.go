@@ -45,7 +45,9 @@ func run(dir, sock string) error {
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 		return fmt.Errorf("become subreaper: %w", err)
 	}
-	s, err := server.New(dir, logf)
+	// A monitor is paid per pod: give memory back 2 s after each burst of
+	// requests.
+	s, err := server.New(dir, logf, server.Idle{Delay: 2 * time.Second, Do: memtrim.Trim})
 	if err != nil {
 		return err
 	}
@@ -61,9 +63,6 @@ func run(dir, sock string) error {
 		ready.Write([]byte("ready\n"))
 		ready.Close()
 	}
-	// A monitor is paid per pod: give memory back 2 s after each burst of
-	// requests.
-	s.SetIdleHook(2*time.Second, memtrim.Trim)
 	memtrim.Trim()
 	err = s.Serve(l)
 	os.Remove(sock)

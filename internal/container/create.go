@@ -93,10 +93,8 @@ func (m *Manager) Create(ctx context.Context, podID string, cfg *runtime.Contain
 		if err != nil {
 			return nil, fmt.Errorf("create container %q in pod %s (%s): %w", cfg.GetMetadata().GetName(), cr.pod.ID, step.name, err)
 		}
-		if m.failAfter != nil {
-			if err := m.failAfter(step.name); err != nil {
-				return nil, err
-			}
+		if step.name == m.opts.FailAfter {
+			return nil, fmt.Errorf("injected failure after step %q", step.name)
 		}
 		crashpoint.Reached("container:" + step.name)
 	}

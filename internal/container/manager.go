@@ -86,6 +86,9 @@ type Options struct {
 	Hugetlb ocispec.Hugetlb
 	// HandlerReports says what each handler can do here (nil: assume all).
 	HandlerReports HandlerReports
+	// FailAfter, a test hook (BERTH_TEST_FAIL_AFTER), fails Create right
+	// after the step it names, to prove every step is undone.
+	FailAfter string
 }
 
 // HandlerReports gives each runtime handler's probe report.
@@ -109,9 +112,6 @@ type Manager struct {
 	stopRequests map[string]bool
 	locks        keylock.Map
 	events       eventHub
-
-	// failAfter, when set (tests only), fails Create after the named step.
-	failAfter func(step string) error
 }
 
 // NewManager loads the recorded containers.
@@ -132,17 +132,6 @@ func NewManager(o Options) (*Manager, error) {
 		o.Images.Retain(c.Layers)
 	})
 	return m, err
-}
-
-// InjectFailure makes Create fail right after the named step. Tests use
-// it (through berthd's BERTH_TEST_FAIL_AFTER) to prove every step is undone.
-func (m *Manager) InjectFailure(step string) {
-	m.failAfter = func(s string) error {
-		if s == step {
-			return fmt.Errorf("injected failure after step %q", step)
-		}
-		return nil
-	}
 }
 
 // Get returns a container by full ID or unique ID prefix.

@@ -74,7 +74,7 @@ func (d *Daemon) runtimeParts(images *image.Service, net *network.Manager) (*pod
 		StateDir: cfg.State, DB: d.db, ShimBinary: shimBin, Handlers: handlers,
 		DefaultHandler: cfg.Runtime.DefaultHandler, ShmSize: cfg.Runtime.ShmSize,
 		Runtimes: runtimes, PauseBinary: pauseBin, MinOOMScoreAdj: minAdj, Network: net,
-		HandlerReady: d.handlerReady,
+		HandlerReady: d.handlerReady, FailAfter: failAfter("pod"),
 	}
 	if cfg.Runtime.PauseImage != "" {
 		podOpts.PauseImage = cfg.Runtime.PauseImage
@@ -85,7 +85,7 @@ func (d *Daemon) runtimeParts(images *image.Service, net *network.Manager) (*pod
 		containers, err = container.NewManager(container.Options{
 			StateDir: filepath.Join(cfg.State, "containers"), RootDir: filepath.Join(cfg.Root, "containers"),
 			DB: d.db, Pods: container.PodManager{Manager: pods}, Images: images, Runtimes: runtimes, MinOOMScoreAdj: minAdj, Hugetlb: hugetlb,
-			HandlerReports: d.probes,
+			HandlerReports: d.probes, FailAfter: failAfter("container"),
 		})
 		return containers, err
 	})
@@ -95,21 +95,17 @@ func (d *Daemon) runtimeParts(images *image.Service, net *network.Manager) (*pod
 	return pods, containers, names, nil
 }
 
-// injectFailure reads BERTH_TEST_FAIL_AFTER ("pod:STEP" or
-// "container:STEP"), a hook for the integration tests that prove a failed
-// RunPodSandbox or CreateContainer leaves nothing behind.
-func injectFailure(pods *pod.Manager, containers *container.Manager) {
-	what, step, ok := strings.Cut(os.Getenv("BERTH_TEST_FAIL_AFTER"), ":")
-	if !ok {
-		return
+// failAfter reads BERTH_TEST_FAIL_AFTER ("pod:STEP" or "container:STEP"),
+// a hook for the integration tests that prove a failed RunPodSandbox or
+// CreateContainer leaves nothing behind: the step for what (pod or
+// container), else "".
+func failAfter(what string) string {
+	kind, step, ok := strings.Cut(os.Getenv("BERTH_TEST_FAIL_AFTER"), ":")
+	if !ok || kind != what {
+		return ""
 	}
 	slog.Warn("test hook: failing after a step", "what", what, "step", step)
-	switch what {
-	case "pod":
-		pods.InjectFailure(step)
-	case "container":
-		containers.InjectFailure(step)
-	}
+	return step
 }
 
 // besideBerthd finds one of berth's helper binaries: the configured path,

@@ -57,6 +57,9 @@ type Options struct {
 	// InfraImage prepares its rootfs; else berth-pause runs from the host.
 	PauseImage string
 	InfraImage func(ctx context.Context, ref, bundle string) (args []string, undo func(), err error)
+	// FailAfter, a test hook (BERTH_TEST_FAIL_AFTER), fails RunPodSandbox
+	// right after the step it names, to prove every step is undone.
+	FailAfter string
 }
 
 // Manager runs pod sandboxes. Reads come from memory; every change is
@@ -77,9 +80,6 @@ type Manager struct {
 
 	// shimProtocols remembers each pod's shim protocol version (ShimProtocol).
 	shimProtocols sync.Map
-
-	// failAfter, when set (tests only), fails RunPodSandbox after the named step.
-	failAfter func(step string) error
 }
 
 // NewManager loads the recorded pods. containers makes the container
@@ -104,17 +104,6 @@ func NewManager(o Options, containers func(*Manager) (Containers, error)) (*Mana
 		return nil, fmt.Errorf("watch shims: %w", err)
 	}
 	return m, nil
-}
-
-// InjectFailure makes Run fail right after the named step. Tests use it
-// (through berthd's BERTH_TEST_FAIL_AFTER) to prove every step is undone.
-func (m *Manager) InjectFailure(step string) {
-	m.failAfter = func(s string) error {
-		if s == step {
-			return fmt.Errorf("injected failure after step %q", step)
-		}
-		return nil
-	}
 }
 
 // Get returns a pod by full ID or unique ID prefix.

@@ -76,10 +76,8 @@ func (m *Manager) Run(ctx context.Context, cfg *runtime.PodSandboxConfig, handle
 		if err := step.do(); err != nil {
 			return nil, fmt.Errorf("run pod %s (%s): %w", s.ID, step.name, err)
 		}
-		if m.failAfter != nil {
-			if err := m.failAfter(step.name); err != nil {
-				return nil, err
-			}
+		if step.name == m.opts.FailAfter {
+			return nil, fmt.Errorf("injected failure after step %q", step.name)
 		}
 		crashpoint.Reached("pod:" + step.name)
 	}

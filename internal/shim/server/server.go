@@ -29,15 +29,6 @@ type Server struct {
 	idleDelay time.Duration
 }
 
-// SetIdleHook calls fn once no request has come for delay (and again after
-// each later burst of requests): the shim uses it to give memory back.
-func (s *Server) SetIdleHook(delay time.Duration, fn func()) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.idleTimer = time.AfterFunc(delay, fn)
-	s.idleDelay = delay
-}
-
 // busy postpones the idle hook.
 func (s *Server) busy() {
 	s.mu.Lock()
@@ -47,14 +38,25 @@ func (s *Server) busy() {
 	}
 }
 
-// New prepares a shim serving from dir (its socket, exit files and log).
-func New(dir string, logf func(string, ...any)) (*Server, error) {
+// Idle is what a shim does once no request has come for Delay (and again
+// after each later burst of requests): berth-shim gives memory back.
+type Idle struct {
+	Delay time.Duration
+	Do    func()
+}
+
+// New prepares a shim serving from dir (its socket, exit files and log),
+// calling idle.Do when it is idle (if set).
+func New(dir string, logf func(string, ...any), idle Idle) (*Server, error) {
 	devNull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{dir: dir, reaper: newReaper(), devNull: devNull, logf: logf,
 		containers: map[string]*container{}, done: make(chan struct{})}
+	if idle.Do != nil {
+		s.idleTimer, s.idleDelay = time.AfterFunc(idle.Delay, idle.Do), idle.Delay
+	}
 	return s, nil
 }
 
