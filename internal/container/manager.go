@@ -137,6 +137,10 @@ func NewManager(o Options) (*Manager, error) {
 // Get returns a container by full ID or unique ID prefix.
 func (m *Manager) Get(id string) (*Container, error) { return m.reg.Get(id) }
 
+// Generation grows with every change of a recorded container: what was
+// listed at one generation is current while it stays the same.
+func (m *Manager) Generation() uint64 { return m.reg.Generation() }
+
 // List returns every container, newest first.
 func (m *Manager) List() []*Container { return m.reg.List() }
 

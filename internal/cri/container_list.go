@@ -10,6 +10,10 @@ import (
 // ListContainers lists containers, filtered by ID prefix, state, pod and labels.
 func (s *Server) ListContainers(_ context.Context, req *runtime.ListContainersRequest) (*runtime.ListContainersResponse, error) {
 	f := req.GetFilter()
+	key, gen := filterKey("containers", f), s.containers.Generation()
+	if cached, ok := s.lists.get(key, gen); ok {
+		return cached.(*runtime.ListContainersResponse), nil
+	}
 	out := []*runtime.Container{}
 	for _, c := range s.containers.List() {
 		cfg := c.Config()
@@ -26,5 +30,7 @@ func (s *Server) ListContainers(_ context.Context, req *runtime.ListContainersRe
 			CreatedAt: c.CreatedAt.UnixNano(), Labels: cfg.GetLabels(), Annotations: cfg.GetAnnotations(),
 		})
 	}
-	return &runtime.ListContainersResponse{Containers: out}, nil
+	resp := &runtime.ListContainersResponse{Containers: out}
+	s.lists.put(key, gen, resp)
+	return resp, nil
 }

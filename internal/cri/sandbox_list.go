@@ -10,6 +10,10 @@ import (
 // ListPodSandbox lists pods, filtered by ID prefix, state and labels.
 func (s *Server) ListPodSandbox(_ context.Context, req *runtime.ListPodSandboxRequest) (*runtime.ListPodSandboxResponse, error) {
 	f := req.GetFilter()
+	key, gen := filterKey("pods", f), s.pods.Generation()
+	if cached, ok := s.lists.get(key, gen); ok {
+		return cached.(*runtime.ListPodSandboxResponse), nil
+	}
 	out := []*runtime.PodSandbox{}
 	for _, sb := range s.pods.List() {
 		cfg := sb.Config()
@@ -27,7 +31,9 @@ func (s *Server) ListPodSandbox(_ context.Context, req *runtime.ListPodSandboxRe
 			Labels: cfg.GetLabels(), Annotations: cfg.GetAnnotations(), RuntimeHandler: sb.Handler,
 		})
 	}
-	return &runtime.ListPodSandboxResponse{Items: out}, nil
+	resp := &runtime.ListPodSandboxResponse{Items: out}
+	s.lists.put(key, gen, resp)
+	return resp, nil
 }
 
 func labelsMatch(labels, selector map[string]string) bool {

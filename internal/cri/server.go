@@ -35,6 +35,8 @@ type Server struct {
 	// reports and defaultHandler: what each handler can do here.
 	reports        HandlerReports
 	defaultHandler string
+	// lists: the last list answers and their encoding (list_cache.go).
+	lists *listCache
 }
 
 // Options is what the CRI edge serves from.
@@ -56,7 +58,7 @@ type Options struct {
 // NewServer wires the CRI edge to the domain services.
 func NewServer(o Options) *Server {
 	return &Server{images: o.Images, pods: o.Pods, containers: o.Containers, network: o.Network, stream: o.Stream,
-		stats: o.Stats, handlers: o.Handlers, reports: o.Reports, defaultHandler: o.DefaultHandler}
+		stats: o.Stats, handlers: o.Handlers, reports: o.Reports, defaultHandler: o.DefaultHandler, lists: newListCache()}
 }
 
 // HandlerReports gives each runtime handler's probe report.

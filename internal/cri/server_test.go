@@ -35,14 +35,20 @@ type reports map[string]handlerprobe.Report
 func (r reports) Report(name string) (handlerprobe.Report, bool) { rep, ok := r[name]; return rep, ok }
 
 type testEdge struct {
-	rt   runtime.RuntimeServiceClient
-	img  runtime.ImageServiceClient
-	conn *grpc.ClientConn
+	server *Server
+	rt     runtime.RuntimeServiceClient
+	img    runtime.ImageServiceClient
+	conn   *grpc.ClientConn
 }
 
 func newTestEdge(t *testing.T, handlerReports reports) *testEdge {
 	t.Helper()
-	dir := t.TempDir()
+	return newTestEdgeIn(t, t.TempDir(), handlerReports)
+}
+
+// newTestEdgeIn serves the edge over the managers of the store in dir.
+func newTestEdgeIn(t testing.TB, dir string, handlerReports reports) *testEdge {
+	t.Helper()
 	db := storetest.Open(t, dir)
 	images, err := image.NewService(image.Options{Dir: filepath.Join(dir, "images"), DB: db, Registries: image.NewRegistries(nil, "", time.Minute)})
 	if err != nil {
@@ -62,9 +68,11 @@ func newTestEdge(t *testing.T, handlerReports reports) *testEdge {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := grpc.NewServer(grpc.ChainUnaryInterceptor(UnaryInterceptor(nil)), grpc.ChainStreamInterceptor(StreamInterceptor))
-	NewServer(Options{Images: images, Pods: pods, Containers: containers, Network: cni, Stats: stats.NewCollector(),
-		Handlers: []string{"crun", "runc"}, Reports: handlerReports, DefaultHandler: "runc"}).Register(srv)
+	edge := NewServer(Options{Images: images, Pods: pods, Containers: containers, Network: cni, Stats: stats.NewCollector(),
+		Handlers: []string{"crun", "runc"}, Reports: handlerReports, DefaultHandler: "runc"})
+	srv := grpc.NewServer(grpc.ChainUnaryInterceptor(UnaryInterceptor(nil)), grpc.ChainStreamInterceptor(StreamInterceptor),
+		grpc.ForceServerCodecV2(edge.Codec()))
+	edge.Register(srv)
 	sock := filepath.Join(dir, "cri.sock")
 	l, err := net.Listen("unix", sock)
 	if err != nil {
@@ -77,7 +85,7 @@ func newTestEdge(t *testing.T, handlerReports reports) *testEdge {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	return &testEdge{rt: runtime.NewRuntimeServiceClient(conn), img: runtime.NewImageServiceClient(conn), conn: conn}
+	return &testEdge{server: edge, rt: runtime.NewRuntimeServiceClient(conn), img: runtime.NewImageServiceClient(conn), conn: conn}
 }
 
 func wantCode(t *testing.T, what string, err error, code codes.Code, inMessage string) {

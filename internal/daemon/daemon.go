@@ -79,20 +79,21 @@ func New(cfg *config.Config) (_ *Daemon, err error) {
 	}
 	recoverRuntime(cfg.State, pods, containers)
 	images.CollectGarbage() // only now that containers retained their layers
-	d.grpc = grpc.NewServer(
-		grpc.ChainUnaryInterceptor(cri.UnaryInterceptor(d.idle.Touch)),
-		grpc.ChainStreamInterceptor(cri.StreamInterceptor),
-		grpc.MaxRecvMsgSize(16<<20), grpc.MaxSendMsgSize(32<<20),
-	)
 	exits := &exitPolicies{pods: pods, containers: containers, backoff: map[string]time.Duration{}}
 	d.background = exits.follow
 	if d.stream, err = startStreaming(cfg.Streaming, &cri.StreamRuntime{Containers: containers, Pods: pods}); err != nil {
 		return nil, err
 	}
-	cri.NewServer(cri.Options{
+	server := cri.NewServer(cri.Options{
 		Images: images, Pods: pods, Containers: containers, Network: net, Stream: d.stream, Stats: stats.NewCollector(),
 		Handlers: handlers, Reports: d.probes, DefaultHandler: cfg.Runtime.DefaultHandler,
-	}).Register(d.grpc)
+	})
+	d.grpc = grpc.NewServer(
+		grpc.ChainUnaryInterceptor(cri.UnaryInterceptor(d.idle.Touch)),
+		grpc.ChainStreamInterceptor(cri.StreamInterceptor),
+		grpc.MaxRecvMsgSize(16<<20), grpc.MaxSendMsgSize(32<<20), grpc.ForceServerCodecV2(server.Codec()),
+	)
+	server.Register(d.grpc)
 	// The handler probes ran beside recovery; none may still run once
 	// calls are served (a crash mid-probe would leave its container).
 	d.probes.Wait()

@@ -111,6 +111,10 @@ func (m *Manager) Get(id string) (*Sandbox, error) {
 	return m.reg.Get(id)
 }
 
+// Generation grows with every change of a recorded pod: what was
+// listed at one generation is current while it stays the same.
+func (m *Manager) Generation() uint64 { return m.reg.Generation() }
+
 // List returns every pod, newest first.
 func (m *Manager) List() []*Sandbox { return m.reg.List() }
 

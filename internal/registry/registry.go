@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/berth-runtime/berth/internal/errdefs"
@@ -32,6 +33,7 @@ type Registry[T Object[T]] struct {
 	mu    sync.RWMutex
 	items map[string]T
 	names map[string]string // name -> ID
+	gen   atomic.Uint64     // grows with every Put and Delete
 }
 
 // New returns an empty registry of kind.
@@ -87,14 +89,20 @@ func (r *Registry[T]) Each(fn func(T)) {
 func (r *Registry[T]) Put(item T) {
 	r.mu.Lock()
 	r.items[item.Key()] = item
+	r.gen.Add(1)
 	r.mu.Unlock()
 }
+
+// Generation grows with every change of the objects: a list made at one
+// generation is current for as long as it stays the same.
+func (r *Registry[T]) Generation() uint64 { return r.gen.Load() }
 
 // Delete forgets an object and every name it holds.
 func (r *Registry[T]) Delete(id string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	delete(r.items, id)
+	r.gen.Add(1)
 	for name, holder := range r.names {
 		if holder == id {
 			delete(r.names, name)

@@ -81,3 +81,19 @@ func TestNewIDsAreFreshHex(t *testing.T) {
 		t.Fatalf("%q %q", a, b)
 	}
 }
+
+func TestGenerationGrowsWithEveryChange(t *testing.T) {
+	r := New[*thing]("thing")
+	g0 := r.Generation()
+	r.Put(&thing{id: "a"})
+	g1 := r.Generation()
+	r.Get("a")
+	r.List()
+	if r.Generation() != g1 || g1 == g0 {
+		t.Fatalf("generations %d %d %d: reads must not change it, a put must", g0, g1, r.Generation())
+	}
+	r.Delete("a")
+	if r.Generation() == g1 {
+		t.Fatal("a delete left the generation")
+	}
+}
