@@ -14,18 +14,7 @@ func TestImageFilters(t *testing.T) {
 		{Repository: "127.0.0.1:5000/tools", Tag: "<none>", fullID: "cc33"},
 	}
 	pick := func(specs ...string) string {
-		t.Helper()
-		f, err := parseImageFilters(specs)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got []string
-		for _, r := range rows {
-			if r.match(f) {
-				got = append(got, r.fullID)
-			}
-		}
-		return strings.Join(got, ",")
+		return picked(t, rows, specs, parseImageFilters, func(r *imageRow) string { return r.fullID })
 	}
 	for specs, want := range map[string]string{
 		"reference=busybox":                 "aa11",
@@ -54,18 +43,7 @@ func TestPodFilters(t *testing.T) {
 		{Name: "job", Namespace: "batch", State: "NOTREADY", fullID: "p2"},
 	}
 	pick := func(specs ...string) string {
-		t.Helper()
-		f, err := parsePodFilters(specs)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got []string
-		for _, r := range rows {
-			if r.match(f) {
-				got = append(got, r.fullID)
-			}
-		}
-		return strings.Join(got, ",")
+		return picked(t, rows, specs, parsePodFilters, func(r *podRow) string { return r.fullID })
 	}
 	for specs, want := range map[string]string{
 		"state=ready": "p1", "state=notready": "p2", "name=web": "p1", "namespace=batch": "p2",
@@ -108,4 +86,21 @@ func TestPrintRowsTemplates(t *testing.T) {
 	if err := printRows(rows, imageColumns, "{{.Nope}}"); err == nil {
 		t.Error("a template naming an unknown field printed")
 	}
+}
+
+// picked lists the IDs of the rows the filter flags let through.
+func picked[R interface{ match([]listFilter) bool }](t *testing.T, rows []R, specs []string,
+	parse func([]string) ([]listFilter, error), id func(R) string) string {
+	t.Helper()
+	f, err := parse(specs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rows {
+		if r.match(f) {
+			got = append(got, id(r))
+		}
+	}
+	return strings.Join(got, ",")
 }
