@@ -91,22 +91,15 @@ func (c *client) printLogs(id string, o *logsOptions, stdout, stderr io.Writer) 
 		}
 		w.Write(append(m.Text, '\n'))
 	}
-	if !o.follow {
-		msgs, err := crilog.ReadAll(st.LogPath)
-		if err != nil && !os.IsNotExist(err) {
-			return err
-		}
-		if o.tail >= 0 && len(msgs) > o.tail {
-			msgs = msgs[len(msgs)-o.tail:]
-		}
-		for _, m := range msgs {
-			emit(m)
-		}
-		return nil
-	}
 	// Following: what is read first and where the follow starts come from
 	// one read, so no line written in between is lost.
-	msgs, offset, err := crilog.ReadComplete(st.LogPath)
+	var msgs []*crilog.Message
+	var offset int64
+	if o.follow {
+		msgs, offset, err = crilog.ReadComplete(st.LogPath)
+	} else {
+		msgs, err = crilog.ReadAll(st.LogPath)
+	}
 	if err != nil && !os.IsNotExist(err) {
 		return err
 	}
@@ -115,6 +108,9 @@ func (c *client) printLogs(id string, o *logsOptions, stdout, stderr io.Writer) 
 	}
 	for _, m := range msgs {
 		emit(m)
+	}
+	if !o.follow {
+		return nil
 	}
 	return crilog.Follow(st.LogPath, offset, emit, func() bool {
 		s, err := c.containerStatus(id)

@@ -107,12 +107,18 @@ func ReadAll(path string) ([]*Message, error) {
 		return nil, err
 	}
 	defer f.Close()
-	r := NewReader(f)
+	return readMessages(f)
+}
+
+// readMessages reads every message of r, a last unfinished line as a
+// Partial message.
+func readMessages(r io.Reader) ([]*Message, error) {
+	mr := NewReader(r)
 	var out []*Message
 	for {
-		m, err := r.Next()
+		m, err := mr.Next()
 		if errors.Is(err, io.EOF) {
-			return append(out, r.Rest()...), nil
+			return append(out, mr.Rest()...), nil
 		}
 		if err != nil {
 			return out, err
@@ -131,18 +137,8 @@ func ReadComplete(path string) ([]*Message, int64, error) {
 		return nil, 0, err
 	}
 	end := bytes.LastIndexByte(data, '\n') + 1
-	r := NewReader(bytes.NewReader(data[:end]))
-	var out []*Message
-	for {
-		m, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			return append(out, r.Rest()...), int64(end), nil
-		}
-		if err != nil {
-			return out, int64(end), err
-		}
-		out = append(out, m)
-	}
+	msgs, err := readMessages(bytes.NewReader(data[:end]))
+	return msgs, int64(end), err
 }
 
 // Follow reads path from offset, calling emit for each message, across
