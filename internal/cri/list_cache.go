@@ -16,13 +16,12 @@ import (
 // encoded again. It holds answers, not runtime state; what they list lives
 // in the registries below.
 type listCache struct {
-	mu      sync.Mutex
+	mu      sync.RWMutex // read on every answer the codec sends
 	byKey   map[string]*listAnswer
 	byReply map[proto.Message]*listAnswer
 }
 
 type listAnswer struct {
-	key   string
 	gen   uint64
 	reply proto.Message
 	once  sync.Once
@@ -39,8 +38,8 @@ func newListCache() *listCache {
 
 // get returns the answer listed for key at generation gen, if any.
 func (c *listCache) get(key string, gen uint64) (proto.Message, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.mu.RLock()
+	defer c.mu.RUnlock()
 	if a, ok := c.byKey[key]; ok && a.gen == gen {
 		return a.reply, true
 	}
@@ -60,7 +59,7 @@ func (c *listCache) put(key string, gen uint64, reply proto.Message) {
 			break
 		}
 	}
-	a := &listAnswer{key: key, gen: gen, reply: reply}
+	a := &listAnswer{gen: gen, reply: reply}
 	c.byKey[key], c.byReply[reply] = a, a
 }
 
@@ -70,9 +69,9 @@ func (c *listCache) encoded(v any) ([]byte, bool, error) {
 	if !ok {
 		return nil, false, nil
 	}
-	c.mu.Lock()
+	c.mu.RLock()
 	a, ok := c.byReply[m]
-	c.mu.Unlock()
+	c.mu.RUnlock()
 	if !ok {
 		return nil, false, nil
 	}
