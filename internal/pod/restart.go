@@ -7,7 +7,6 @@ import (
 
 	"github.com/berth-runtime/berth/internal/crashpoint"
 	"github.com/berth-runtime/berth/internal/errdefs"
-	"github.com/berth-runtime/berth/internal/network"
 )
 
 // Restart sets a stopped pod up again under its ID, config and cgroup:
@@ -50,41 +49,34 @@ func (m *Manager) Restart(ctx context.Context, id string) (*Sandbox, error) {
 	}{
 		{"shim", func() error { return m.ensureShim(next) }},
 		{"namespaces", func() error { return m.pinPodNamespaces(next) }},
-		{"network", func() error { return m.setupRecordedNetwork(ctx, next) }},
+		{"network", func() error { return m.setupNetwork(ctx, next, m.recordNow) }},
 		{"files", func() error { return writePodFiles(next.Dir, next.Hostname, next.Config(), next.HostNetwork()) }},
 		{"shm", func() error { return m.mountPodShm(next) }},
 		{"infra", func() error { return m.startInfra(ctx, next) }},
 	}
+	// Whatever fails, what the restart made goes and the pod stays stopped.
+	undo := func(err error) (*Sandbox, error) {
+		logIf("undo a failed restart", s.ID, m.releaseRuntime(context.WithoutCancel(ctx), next))
+		next.State = StateNotReady
+		next.networkReleased()
+		logIf("record", s.ID, m.recordNow(next))
+		unmark(s, markerStopping)
+		return nil, err
+	}
 	for _, step := range steps {
 		if err := step.do(); err != nil {
-			logIf("undo a failed restart", s.ID, m.releaseRuntime(context.WithoutCancel(ctx), next))
-			m.mu.Lock()
-			next.networkReleased()
-			logIf("record", s.ID, m.save(next))
-			m.mu.Unlock()
-			unmark(s, markerStopping)
-			return nil, fmt.Errorf("restart pod %s (%s): %w", s.ID, step.name, err)
+			return undo(fmt.Errorf("restart pod %s (%s): %w", s.ID, step.name, err))
 		}
 		// What the step made is recorded before the next: a crash from
 		// here on is finished as a stop, which works from the record.
-		m.mu.Lock()
-		err := m.save(next.clone())
-		m.mu.Unlock()
-		if err != nil {
-			logIf("undo a failed restart", s.ID, m.releaseRuntime(context.WithoutCancel(ctx), next))
-			unmark(s, markerStopping)
-			return nil, err
+		if err := m.recordNow(next); err != nil {
+			return undo(err)
 		}
 		crashpoint.Reached("pod-restart:" + step.name)
 	}
 	next.State, next.LastIPs = StateReady, nil
-	m.mu.Lock()
-	err = m.save(next)
-	m.mu.Unlock()
-	if err != nil {
-		logIf("undo a failed restart", s.ID, m.releaseRuntime(context.WithoutCancel(ctx), next))
-		unmark(s, markerStopping)
-		return nil, err
+	if err := m.recordNow(next); err != nil {
+		return undo(err)
 	}
 	unmark(s, markerStopping)
 	m.watchShim(next)
@@ -110,23 +102,9 @@ func (m *Manager) ensureShim(s *Sandbox) error {
 	return m.startShim(s)
 }
 
-// setupRecordedNetwork attaches the pod to its network and records the
-// attachment as soon as CNI chose it, so that a crash before the restart
-// ends releases it (the stop that recovery finishes reads the record).
-func (m *Manager) setupRecordedNetwork(ctx context.Context, s *Sandbox) error {
-	if s.HostNetwork() || m.opts.Network == nil {
-		return nil
-	}
-	a, err := m.opts.Network.Setup(ctx, s.NetworkPod(), func(chosen *network.Attachment) error {
-		s.Network = chosen
-		m.mu.Lock()
-		defer m.mu.Unlock()
-		return m.save(s.clone())
-	})
-	if err != nil {
-		s.Network = nil // Setup ran DEL for what it added
-		return err
-	}
-	s.Network = a
-	return nil
+// recordNow saves a restarting pod's record as it stands (under m.mu).
+func (m *Manager) recordNow(s *Sandbox) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.save(s.clone())
 }

@@ -64,7 +64,7 @@ func (m *Manager) Run(ctx context.Context, cfg *runtime.PodSandboxConfig, handle
 	}{
 		{"dir", func() error { return m.makeDir(s) }},
 		{"namespaces", func() error { return m.pinPodNamespaces(s) }},
-		{"network", func() error { return m.setupNetwork(ctx, s) }},
+		{"network", func() error { return m.setupNetwork(ctx, s, journal) }},
 		{"files", func() error { return writePodFiles(s.Dir, s.Hostname, cfg, s.HostNetwork()) }},
 		{"shm", func() error { return m.mountPodShm(s) }},
 		{"cgroup", func() error { return m.makeCgroup(s) }},
@@ -150,13 +150,16 @@ func (m *Manager) pinPodNamespaces(s *Sandbox) error {
 	return nil
 }
 
-func (m *Manager) setupNetwork(ctx context.Context, s *Sandbox) error {
+// setupNetwork attaches the pod to its network. keep records the chosen
+// attachment before CNI ADD runs (the journal for a new pod, the record
+// for a restarted one), so that a crash in the middle is undone.
+func (m *Manager) setupNetwork(ctx context.Context, s *Sandbox, keep func(*Sandbox) error) error {
 	if s.HostNetwork() || m.opts.Network == nil {
 		return nil
 	}
 	a, err := m.opts.Network.Setup(ctx, s.NetworkPod(), func(chosen *network.Attachment) error {
 		s.Network = chosen
-		return journal(s)
+		return keep(s)
 	})
 	if err != nil {
 		s.Network = nil // Setup ran DEL for what it added
