@@ -244,7 +244,7 @@ func (c *Client) ReopenLog(ctx context.Context, id string) error {
 
 // Update gives a container new resources (an OCI LinuxResources as JSON)
 // through its runtime. Shims before protocol 3 do not know the op: see
-// ErrUnknownOp.
+// IsUnknownOp.
 func (c *Client) Update(ctx context.Context, id string, resources []byte) error {
 	_, err := c.call(ctx, &wire.Request{Op: wire.OpUpdate, ID: id, Update: resources})
 	return err
