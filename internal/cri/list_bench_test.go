@@ -15,11 +15,16 @@ import (
 	"github.com/berth-runtime/berth/internal/store"
 )
 
-// recordKubeletPods writes n pods with one container each, labelled and
-// annotated as the kubelet makes them, into a store the managers load.
-func recordKubeletPods(t testing.TB, db *store.DB, n int) {
+// edgeWithKubeletPods serves the edge over n recorded pods with one
+// container each, labelled and annotated as the kubelet makes them.
+func edgeWithKubeletPods(t testing.TB, n int) *testEdge {
 	t.Helper()
-	err := db.Update(func(tx *store.Tx) error {
+	dir := t.TempDir()
+	db, err := store.Open(filepath.Join(dir, "meta.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *store.Tx) error {
 		for i := 0; i < n; i++ {
 			podID := fmt.Sprintf("%064x", i+1)
 			labels := map[string]string{"io.kubernetes.pod.name": fmt.Sprintf("web-%d", i), "io.kubernetes.pod.namespace": "default",
@@ -46,22 +51,17 @@ func recordKubeletPods(t testing.TB, db *store.DB, n int) {
 		}
 		return nil
 	})
+	db.Close()
 	if err != nil {
 		t.Fatal(err)
 	}
+	return newTestEdgeIn(t, dir, nil)
 }
 
 // BenchmarkList100 is the kubelet's relist with 100 pods: ListPodSandbox and
 // ListContainers over berthd's socket and interceptors.
 func BenchmarkList100(b *testing.B) {
-	dir := b.TempDir()
-	db, err := store.Open(filepath.Join(dir, "meta.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	recordKubeletPods(b, db, 100)
-	db.Close()
-	e := newTestEdgeIn(b, dir, nil)
+	e := edgeWithKubeletPods(b, 100)
 	ctx := context.Background()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -80,14 +80,7 @@ func BenchmarkList100(b *testing.B) {
 // the same answer, sent as it was encoded; a change, or another filter,
 // makes a new one.
 func TestRelistsAreAnsweredOnceUntilSomethingChanges(t *testing.T) {
-	dir := t.TempDir()
-	db, err := store.Open(filepath.Join(dir, "meta.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	recordKubeletPods(t, db, 3)
-	db.Close()
-	e := newTestEdgeIn(t, dir, nil)
+	e := edgeWithKubeletPods(t, 3)
 	ctx := context.Background()
 	srv := e.server
 	first, _ := srv.ListPodSandbox(ctx, &runtime.ListPodSandboxRequest{})
