@@ -2,15 +2,24 @@
 // namespace: PID 1 of that namespace. It reaps the orphans re-parented to
 // it and exits on SIGINT or SIGTERM. berth runs it straight from the host's
 // filesystem; no pause image is pulled.
+//
+// With --hold-namespaces it is instead the first process of a pod's new
+// user namespace: it holds that namespace (and the others berthd created
+// with it) until berthd has pinned them and closes its stdin.
 package main
 
 import (
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
 )
 
 func main() {
+	if len(os.Args) == 2 && os.Args[1] == "--hold-namespaces" {
+		io.Copy(io.Discard, os.Stdin)
+		return
+	}
 	if os.Getpid() != 1 {
 		os.Stderr.WriteString("berth-pause: should be PID 1 of its PID namespace\n")
 	}

@@ -38,6 +38,7 @@ type creation struct {
 	imgCfg  imagespec.ImageConfig
 	runtime ociruntime.Runtime
 	volumes []imageVolume // image volumes, stacked under the bundle
+	userns  *podUserns    // the pod's own user namespace, or nil
 }
 
 // Create makes a container in a ready pod, from an image already pulled.
@@ -58,6 +59,7 @@ func (m *Manager) Create(ctx context.Context, podID string, cfg *runtime.Contain
 	if err != nil {
 		return nil, err
 	}
+	defer cr.userns.Close()
 	unlock := m.locks.Lock(cr.pod.ID) // containers of one pod are created one at a time
 	defer unlock()
 	var undo []func()
@@ -145,7 +147,14 @@ func (m *Manager) prepare(p *pod.Sandbox, cfg *runtime.ContainerConfig) (*creati
 	if err != nil {
 		return nil, err
 	}
-	return &creation{c: c, cfg: cfg, pod: p, image: img, imgCfg: ic.Config, runtime: rt, volumes: volumes}, nil
+	if err := sameUserNamespace(p, cfg); err != nil {
+		return nil, err
+	}
+	userns, err := openPodUserns(p.UserNS, p.IDMappings())
+	if err != nil {
+		return nil, err
+	}
+	return &creation{c: c, cfg: cfg, pod: p, image: img, imgCfg: ic.Config, runtime: rt, volumes: volumes, userns: userns}, nil
 }
 
 func imageRef(r *image.Record) string {
@@ -176,13 +185,17 @@ func (m *Manager) reserveName(_ context.Context, cr *creation) (func(), error) {
 }
 
 func (m *Manager) makeDirs(_ context.Context, cr *creation) (func(), error) {
-	undo := func() {
-		os.RemoveAll(cr.c.Bundle)
-		os.RemoveAll(cr.c.DataDir)
-	}
+	undo := func() { removeFiles(cr.c.Bundle, cr.c.DataDir) }
 	if err := makeRootfsDirs(cr.c.Bundle, cr.c.DataDir); err != nil {
 		undo()
 		return nil, err
+	}
+	if cr.userns != nil {
+		// runc's init walks to the rootfs as the pod's root.
+		if err := cr.userns.ids.GiveToRoot(cr.c.Bundle, cr.c.Rootfs()); err != nil {
+			undo()
+			return nil, err
+		}
 	}
 	if cr.c.LogPath != "" {
 		if err := os.MkdirAll(filepath.Dir(cr.c.LogPath), 0o700); err != nil {
@@ -204,23 +217,31 @@ func (m *Manager) retainLayers(_ context.Context, cr *creation) (func(), error) 
 }
 
 func (m *Manager) mountRootfs(_ context.Context, cr *creation) (func(), error) {
-	if err := mountOverlay(m.opts.Images.LayerDirs(cr.image), cr.c.DataDir, cr.c.Rootfs()); err != nil {
+	lower := m.opts.Images.LayerDirs(cr.image)
+	var err error
+	if cr.userns != nil {
+		err = mountIDMappedOverlay(lower, cr.c.DataDir, cr.c.Rootfs(), filepath.Join(cr.c.Bundle, "layers"), cr.userns)
+	} else {
+		err = mountOverlay(lower, cr.c.DataDir, cr.c.Rootfs())
+	}
+	if err != nil {
 		return nil, err
 	}
 	return func() { unmountRootfs(cr.c.Rootfs()) }, nil
 }
 
 func (m *Manager) writeSpec(_ context.Context, cr *creation) (func(), error) {
+	undo := func() { unstageIDMappedMounts(cr.c.Bundle) }
 	in, err := m.specInput(cr)
 	if err != nil {
-		return nil, err
+		return undo, err
 	}
 	spec, err := ocispec.Generate(in)
 	if err != nil {
-		return nil, err
+		return undo, err
 	}
 	if err := checkCommand(cr.c.Rootfs(), spec.Process, spec.Mounts); err != nil {
-		return nil, err
+		return undo, err
 	}
 	u := spec.Process.User
 	groups := append([]uint32{u.GID}, u.AdditionalGids...)
@@ -228,9 +249,9 @@ func (m *Manager) writeSpec(_ context.Context, cr *creation) (func(), error) {
 	cr.c.User = &User{UID: u.UID, GID: u.GID, Groups: slices.Compact(groups)}
 	data, err := json.Marshal(spec)
 	if err != nil {
-		return nil, err
+		return undo, err
 	}
-	return nil, os.WriteFile(filepath.Join(cr.c.Bundle, "config.json"), data, 0o600)
+	return undo, os.WriteFile(filepath.Join(cr.c.Bundle, "config.json"), data, 0o600)
 }
 
 func (m *Manager) specInput(cr *creation) (*ocispec.Input, error) {
@@ -250,6 +271,9 @@ func (m *Manager) specInput(cr *creation) (*ocispec.Input, error) {
 	if err := checkMountSources(cfg.GetMounts()); err != nil {
 		return nil, err
 	}
+	if cfg, err = stageIDMappedMounts(cfg, cr.c.Bundle, cr.userns); err != nil {
+		return nil, err
+	}
 	profile, err := seccompProfile(sc.GetSeccomp())
 	if err != nil {
 		return nil, err
@@ -259,18 +283,22 @@ func (m *Manager) specInput(cr *creation) (*ocispec.Input, error) {
 		host.AllDevices = hostDevices()
 	}
 	p := cr.pod
-	return &ocispec.Input{
+	in := &ocispec.Input{
 		ID: cr.c.ID, Config: cfg, Sandbox: p.Config(), Image: cr.imgCfg, Rootfs: cr.c.Rootfs(),
 		Pod: ocispec.Pod{ID: p.ID, Hostname: filepath.Join(p.Dir, "hostname"), Hosts: filepath.Join(p.Dir, "hosts"),
 			ResolvConf: filepath.Join(p.Dir, "resolv.conf"), Shm: p.Shm, NetNS: p.NetNS, IPCNS: p.IPCNS, UTSNS: p.UTSNS,
-			PIDNS: p.PIDNamespace()},
+			PIDNS: p.PIDNamespace(), UserNS: p.UserNS},
 		CgroupsPath: cr.c.Cgroup, User: user, Devices: devices, SeccompProfile: profile, Host: host,
 		Annotations: map[string]string{
 			"io.kubernetes.cri.container-type": "container",
 			"io.kubernetes.cri.sandbox-id":     p.ID,
 			"io.kubernetes.cri.container-name": cr.cfg.GetMetadata().GetName(),
 		},
-	}, nil
+	}
+	if cr.userns != nil {
+		in.Pod.UIDMappings, in.Pod.GIDMappings = cr.userns.ids.OCI()
+	}
+	return in, nil
 }
 
 func (m *Manager) shimCreate(ctx context.Context, cr *creation) (func(), error) {

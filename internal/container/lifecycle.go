@@ -179,6 +179,9 @@ func (m *Manager) remove(ctx context.Context, c *Container) error {
 // removeFiles unmounts a container's rootfs and removes its bundle and
 // writable layer; any of them may be gone already.
 func removeFiles(bundle, dataDir string) error {
+	if err := unstageIDMappedMounts(bundle); err != nil {
+		return err
+	}
 	if err := unmountImageVolumes(bundle); err != nil {
 		return err
 	}

@@ -10,15 +10,24 @@ import (
 )
 
 // makePrivateDirs creates berthd's root and state dirs (and the socket's
-// dir if missing) with mode 0700, and tightens an existing install: root,
-// state and the dirs berth keeps per container and pod, which older
-// releases made 0711. Only root may reach anything below them.
+// dir if missing) and sets their modes on an existing install too: root
+// 0700; state and its containers and pods dirs 0711, because a pod with
+// its own user namespace runs as a host UID that must pass through them to
+// its rootfs (nothing in them can be listed, and each dir below is 0700,
+// owned by root or by that pod's root). The dirs berth keeps per container
+// and pod, which older releases made 0711, are made 0700.
 func makePrivateDirs(cfg *config.Config) error {
-	for _, dir := range []string{cfg.Root, cfg.State} {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return fmt.Errorf("create %s: %w", dir, err)
+	for _, d := range []struct {
+		path string
+		mode os.FileMode
+	}{
+		{cfg.Root, 0o700}, {cfg.State, 0o711}, {filepath.Join(cfg.Root, "containers"), 0o700},
+		{filepath.Join(cfg.State, "containers"), 0o711}, {filepath.Join(cfg.State, "pods"), 0o711},
+	} {
+		if err := os.MkdirAll(d.path, d.mode); err != nil {
+			return fmt.Errorf("create %s: %w", d.path, err)
 		}
-		if err := tighten(dir); err != nil {
+		if err := setMode(d.path, d.mode); err != nil {
 			return err
 		}
 	}
@@ -29,16 +38,13 @@ func makePrivateDirs(cfg *config.Config) error {
 	for _, parent := range []string{
 		filepath.Join(cfg.Root, "containers"), filepath.Join(cfg.State, "containers"), filepath.Join(cfg.State, "pods"),
 	} {
-		if err := tighten(parent); err != nil {
-			return err
-		}
 		entries, err := os.ReadDir(parent)
 		if err != nil && !os.IsNotExist(err) {
 			return err
 		}
 		for _, e := range entries {
 			if e.IsDir() {
-				if err := tighten(filepath.Join(parent, e.Name())); err != nil {
+				if err := setMode(filepath.Join(parent, e.Name()), 0o700); err != nil {
 					return err
 				}
 			}
@@ -47,8 +53,8 @@ func makePrivateDirs(cfg *config.Config) error {
 	return nil
 }
 
-// tighten makes an existing dir 0700; a missing one is fine.
-func tighten(dir string) error {
+// setMode gives an existing dir mode; a missing one is fine.
+func setMode(dir string, mode os.FileMode) error {
 	st, err := os.Lstat(dir)
 	if os.IsNotExist(err) {
 		return nil
@@ -56,12 +62,12 @@ func tighten(dir string) error {
 	if err != nil {
 		return err
 	}
-	if !st.IsDir() || st.Mode().Perm() == 0o700 {
+	if !st.IsDir() || st.Mode().Perm() == mode {
 		return nil
 	}
-	slog.Info("tightening permissions", "dir", dir, "was", st.Mode().Perm().String())
-	if err := os.Chmod(dir, 0o700); err != nil {
-		return fmt.Errorf("tighten %s: %w", dir, err)
+	slog.Info("setting permissions", "dir", dir, "was", st.Mode().Perm().String(), "now", mode.String())
+	if err := os.Chmod(dir, mode); err != nil {
+		return fmt.Errorf("chmod %s: %w", dir, err)
 	}
 	return nil
 }

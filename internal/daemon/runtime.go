@@ -28,6 +28,16 @@ func (d *Daemon) handlerReady(name string) error {
 	return nil
 }
 
+// handlerUserNamespaces fails when the handler cannot run pods with their
+// own user namespace here.
+func (d *Daemon) handlerUserNamespaces(name string) error {
+	if r, ok := d.probes.Report(name); ok && r.Ready && !r.UserNamespaces {
+		return errdefs.FailedPrecondition("config.linux.security_context.namespace_options.userns_options: "+
+			"runtime handler %q cannot run pods with their own user namespace on this host: %s", name, r.UserNamespacesReason)
+	}
+	return nil
+}
+
 // runtimeParts makes the pod and container managers (and starts the
 // handler probes). Recovery is the caller's next step.
 func (d *Daemon) runtimeParts(images *image.Service, net *network.Manager) (*pod.Manager, *container.Manager, []string, error) {
@@ -67,14 +77,17 @@ func (d *Daemon) runtimeParts(images *image.Service, net *network.Manager) (*pod
 	for name, rt := range runtimes {
 		probeTargets[name] = handlerprobe.Handler{Path: rt.Path, Root: filepath.Join(cfg.State, "probe", "root", name)}
 	}
-	d.probes = handlerprobe.Start(context.Background(), probeTargets, filepath.Join(cfg.State, "probe"), pauseBin, "/berth", minAdj)
+	d.probes = handlerprobe.Start(context.Background(), probeTargets, handlerprobe.Options{
+		Dir: filepath.Join(cfg.State, "probe"), PauseBinary: pauseBin, CgroupParent: "/berth", MinOOMScoreAdj: minAdj,
+		LayerDir: cfg.Root, StateDir: cfg.State,
+	})
 	hugetlb := container.DetectHugetlb(cfg.Runtime.HugepageLimits)
 	slog.Info("hugepage limits", "applied", hugetlb.Applies(), "policy", hugetlb.Policy, "why", hugetlb.Reason)
 	podOpts := pod.Options{
 		StateDir: cfg.State, DB: d.db, ShimBinary: shimBin, Handlers: handlers,
 		DefaultHandler: cfg.Runtime.DefaultHandler, ShmSize: cfg.Runtime.ShmSize,
 		Runtimes: runtimes, PauseBinary: pauseBin, MinOOMScoreAdj: minAdj, Network: net,
-		HandlerReady: d.handlerReady, FailAfter: failAfter("pod"),
+		HandlerReady: d.handlerReady, HandlerUserNamespaces: d.handlerUserNamespaces, FailAfter: failAfter("pod"),
 	}
 	if cfg.Runtime.PauseImage != "" {
 		podOpts.PauseImage = cfg.Runtime.PauseImage

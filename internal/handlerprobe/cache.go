@@ -23,7 +23,8 @@ func binaryKey(path string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("%s %d %d", path, st.Size(), st.ModTime().UnixNano()), nil
+	// v2: reports say whether user namespaces work.
+	return fmt.Sprintf("v2 %s %d %d", path, st.Size(), st.ModTime().UnixNano()), nil
 }
 
 func cacheFile(dir, name string) string { return filepath.Join(dir, name+".json") }

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/berth-runtime/berth/internal/idmap"
 	"github.com/berth-runtime/berth/internal/ociruntime"
 	"github.com/berth-runtime/berth/internal/ocispec"
 )
@@ -29,8 +30,13 @@ type Report struct {
 	Reason string `json:"reason,omitempty"` // why not, in the runtime's words
 	// RecursiveReadOnlyMounts: the runtime knows the "rro" mount option.
 	RecursiveReadOnlyMounts bool `json:"recursiveReadOnlyMounts"`
-	// UserNamespaces stays false: berth does not set up user namespaces yet.
+	// UserNamespaces: pods with their own user namespace can run: the
+	// runtime knows user namespaces and the layer store's filesystem takes
+	// the idmapped mounts berth makes for them (the runtime's own idmapped
+	// mount support is not needed).
 	UserNamespaces bool `json:"userNamespaces"`
+	// UserNamespacesReason says why not, when the handler is ready.
+	UserNamespacesReason string `json:"userNamespacesReason,omitempty"`
 }
 
 // Handler names one runtime to probe, with a --root of the probe's own
@@ -52,46 +58,86 @@ func sweep(ctx context.Context, h Handler) {
 	}
 }
 
-// Probe runs the probes of h, using dir for its scratch bundle and
-// pauseBinary as the probe container's process.
-// minOOMScoreAdj is the lowest oom_score_adj berthd may set.
-func Probe(ctx context.Context, h Handler, dir, pauseBinary, cgroupParent string, minOOMScoreAdj int) Report {
-	r := Report{RecursiveReadOnlyMounts: hasMountOption(ctx, h, "rro")}
-	if err := tryCreate(ctx, h, dir, pauseBinary, cgroupParent, minOOMScoreAdj); err != nil {
+// Probe runs the probes of h.
+func Probe(ctx context.Context, h Handler, opts Options) Report {
+	features := readFeatures(ctx, h)
+	r := Report{RecursiveReadOnlyMounts: slices.Contains(features.MountOptions, "rro")}
+	if err := tryCreate(ctx, h, opts); err != nil {
 		r.Reason = err.Error()
 		return r
 	}
 	r.Ready = true
+	if err := userNamespaces(features, opts); err != nil {
+		r.UserNamespacesReason = err.Error()
+	} else {
+		r.UserNamespaces = true
+	}
 	return r
 }
 
-// hasMountOption reads `<runtime> features` (runc; crun 1.8 has none).
-func hasMountOption(ctx context.Context, h Handler, opt string) bool {
+// userNamespaces says why pods with their own user namespace cannot run.
+func userNamespaces(f runtimeFeatures, opts Options) error {
+	if f.Linux != nil && !slices.Contains(f.Linux.Namespaces, "user") {
+		return fmt.Errorf("the runtime lists no user namespaces")
+	}
+	if opts.LayerDir == "" {
+		return fmt.Errorf("no layer dir to probe")
+	}
+	if err := searchableAbove(opts.StateDir); err != nil {
+		return err
+	}
+	return idmap.Supported(opts.PauseBinary, opts.LayerDir)
+}
+
+// searchableAbove fails if a dir above dir is not searchable by others.
+func searchableAbove(dir string) error {
+	for d := filepath.Dir(filepath.Clean(dir)); ; d = filepath.Dir(d) {
+		st, err := os.Stat(d)
+		if err != nil {
+			return err
+		}
+		if st.Mode().Perm()&0o001 == 0 {
+			return fmt.Errorf("%s (mode %v) is not searchable by other users, so a pod's root cannot reach its container's rootfs below it", d, st.Mode().Perm())
+		}
+		if d == "/" || d == "." {
+			return nil
+		}
+	}
+}
+
+// runtimeFeatures is what berth reads of `<runtime> features`.
+type runtimeFeatures struct {
+	MountOptions []string `json:"mountOptions"`
+	Linux        *struct {
+		Namespaces []string `json:"namespaces"`
+	} `json:"linux"`
+}
+
+// readFeatures reads `<runtime> features` (runc; crun 1.8 has none: then
+// nothing is known and nothing is ruled out).
+func readFeatures(ctx context.Context, h Handler) runtimeFeatures {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	argv := h.runtime().Features()
-	out, err := exec.CommandContext(ctx, argv[0], argv[1:]...).Output()
-	if err != nil {
-		return false
+	var f runtimeFeatures
+	if out, err := exec.CommandContext(ctx, argv[0], argv[1:]...).Output(); err == nil {
+		json.Unmarshal(out, &f)
 	}
-	var f struct {
-		MountOptions []string `json:"mountOptions"`
-	}
-	return json.Unmarshal(out, &f) == nil && slices.Contains(f.MountOptions, opt)
+	return f
 }
 
 // tryCreate creates a container running nothing (it never starts) and
 // deletes it again.
-func tryCreate(ctx context.Context, h Handler, dir, pauseBinary, cgroupParent string, minOOMScoreAdj int) error {
+func tryCreate(ctx context.Context, h Handler, opts Options) error {
 	var b [6]byte
 	rand.Read(b[:])
 	id := "berth-probe-" + hex.EncodeToString(b[:])
-	bundle := filepath.Join(dir, id)
+	bundle := filepath.Join(opts.Dir, id)
 	if err := os.MkdirAll(filepath.Join(bundle, "rootfs"), 0o700); err != nil {
 		return err
 	}
 	defer os.RemoveAll(bundle)
-	spec := ocispec.InfraSpec(filepath.Join(bundle, "rootfs"), pauseBinary, strings.TrimSuffix(cgroupParent, "/")+"/"+id, ocispec.Pod{}, minOOMScoreAdj)
+	spec := ocispec.InfraSpec(filepath.Join(bundle, "rootfs"), opts.PauseBinary, strings.TrimSuffix(opts.CgroupParent, "/")+"/"+id, ocispec.Pod{}, opts.MinOOMScoreAdj)
 	data, err := json.Marshal(spec)
 	if err != nil {
 		return err

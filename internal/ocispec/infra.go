@@ -29,6 +29,7 @@ func InfraSpec(rootfs, pauseBinary, cgroupsPath string, pod Pod, minOOMScoreAdj 
 		}
 	}
 	s.Linux.Namespaces = ns
+	setUserNamespace(s, pod)
 	s.Linux.CgroupsPath = cgroupsPath
 	adj := ClampOOMScoreAdj(-998, minOOMScoreAdj)
 	s.Process.OOMScoreAdj = &adj

@@ -34,4 +34,5 @@ func setNamespaces(s *specs.Spec, in *Input) {
 		add(specs.PIDNamespace, "")
 	}
 	s.Linux.Namespaces = ns
+	setUserNamespace(s, in.Pod)
 }

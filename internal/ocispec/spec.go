@@ -42,6 +42,20 @@ type Pod struct {
 	IPCNS      string
 	UTSNS      string
 	PIDNS      string // the infra process's PID namespace when the pod shares one
+	// UserNS is the pod's own user namespace, with its mappings (which the
+	// runtime needs too); empty: the host's.
+	UserNS      string
+	UIDMappings []specs.LinuxIDMapping
+	GIDMappings []specs.LinuxIDMapping
+}
+
+// setUserNamespace joins the pod's user namespace, if it has one.
+func setUserNamespace(s *specs.Spec, pod Pod) {
+	if pod.UserNS == "" {
+		return
+	}
+	s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace, Path: pod.UserNS})
+	s.Linux.UIDMappings, s.Linux.GIDMappings = pod.UIDMappings, pod.GIDMappings
 }
 
 // User is the resolved identity of the container's process.

@@ -31,8 +31,16 @@ func (m *Manager) startInfra(ctx context.Context, s *Sandbox) error {
 	if err := os.MkdirAll(filepath.Join(bundle, "rootfs"), 0o711); err != nil {
 		return err
 	}
+	nsPaths := ocispec.Pod{NetNS: s.NetNS, IPCNS: s.IPCNS, UTSNS: s.UTSNS, UserNS: s.UserNS}
+	if ids := s.IDMappings(); ids != nil && s.UserNS != "" {
+		nsPaths.UIDMappings, nsPaths.GIDMappings = ids.OCI()
+		// runc's init walks to the rootfs as the pod's root.
+		if err := ids.GiveToRoot(s.Dir, bundle, filepath.Join(bundle, "rootfs")); err != nil {
+			return err
+		}
+	}
 	spec := ocispec.InfraSpec(filepath.Join(bundle, "rootfs"), m.opts.PauseBinary, strings.TrimSuffix(s.Cgroup, "/")+"/pause",
-		ocispec.Pod{NetNS: s.NetNS, IPCNS: s.IPCNS, UTSNS: s.UTSNS}, m.opts.MinOOMScoreAdj)
+		nsPaths, m.opts.MinOOMScoreAdj)
 	unmountImage := func() {}
 	if m.opts.PauseImage != "" && m.opts.InfraImage != nil {
 		args, undo, err := m.opts.InfraImage(ctx, m.opts.PauseImage, bundle)

@@ -53,6 +53,9 @@ type Options struct {
 	// HandlerReady, if set, says why a handler cannot create containers
 	// on this host (FailedPrecondition), or nil.
 	HandlerReady func(name string) error
+	// HandlerUserNamespaces, if set, says why a handler cannot run pods
+	// with their own user namespace here.
+	HandlerUserNamespaces func(name string) error
 	// PauseImage, if set, is the image the infra process runs from, and
 	// InfraImage prepares its rootfs; else berth-pause runs from the host.
 	PauseImage string

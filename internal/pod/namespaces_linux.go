@@ -7,6 +7,8 @@ import (
 	"runtime"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/berth-runtime/berth/internal/idmap"
 )
 
 // nsKind is one namespace a pod pins.
@@ -19,6 +21,8 @@ var (
 	netNS = nsKind{"net", unix.CLONE_NEWNET}
 	ipcNS = nsKind{"ipc", unix.CLONE_NEWIPC}
 	utsNS = nsKind{"uts", unix.CLONE_NEWUTS}
+	// userNS is pinned only by pinInUserNamespace.
+	userNS = nsKind{"user", unix.CLONE_NEWUSER}
 )
 
 // pinNamespaces creates new namespaces of the given kinds on a dedicated OS
@@ -62,15 +66,8 @@ func pinOnThisThread(dir string, kinds []nsKind, hostname string) (paths map[str
 		}
 	}()
 	for _, k := range kinds {
-		switch k {
-		case utsNS:
-			if err := unix.Sethostname([]byte(hostname)); err != nil {
-				return nil, fmt.Errorf("set hostname %q: %w", hostname, err)
-			}
-		case netNS:
-			if err := loopbackUp(); err != nil {
-				return nil, err
-			}
+		if err := configure(k, hostname); err != nil {
+			return nil, err
 		}
 		p := filepath.Join(dir, k.name)
 		if err := pin(fmt.Sprintf("/proc/thread-self/ns/%s", k.name), p); err != nil {
@@ -79,6 +76,79 @@ func pinOnThisThread(dir string, kinds []nsKind, hostname string) (paths map[str
 		paths[k.name] = p
 	}
 	return paths, nil
+}
+
+// configure readies a new namespace of kind k that the calling thread is
+// in: the pod's hostname (UTS), loopback up (network).
+func configure(k nsKind, hostname string) error {
+	switch k {
+	case utsNS:
+		if err := unix.Sethostname([]byte(hostname)); err != nil {
+			return fmt.Errorf("set hostname %q: %w", hostname, err)
+		}
+	case netNS:
+		return loopbackUp()
+	}
+	return nil
+}
+
+// pinInUserNamespace is pinNamespaces for a pod with its own user
+// namespace: a holder process (berth-pause) is started in a new user
+// namespace with the pod's mappings and in new namespaces of kinds owned
+// by it (so that the pod's root may mount sysfs, set its net sysctls, ...),
+// all are pinned under dir, and a throwaway thread joins each to configure
+// it. On error nothing stays mounted.
+func pinInUserNamespace(dir string, kinds []nsKind, hostname, holder string, ids *idmap.Mappings) (paths map[string]string, err error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	flags := 0
+	for _, k := range kinds {
+		flags |= k.flag
+	}
+	h, err := idmap.Spawn(holder, ids, uintptr(flags))
+	if err != nil {
+		return nil, err
+	}
+	defer h.Close()
+	paths = map[string]string{}
+	defer func() {
+		if err != nil {
+			unpinNamespaces(paths)
+		}
+	}()
+	for _, k := range append([]nsKind{userNS}, kinds...) {
+		p := filepath.Join(dir, k.name)
+		if err := pin(h.NamespacePath(k.name), p); err != nil {
+			return nil, err
+		}
+		paths[k.name] = p
+	}
+	done := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread dies with this goroutine
+		done <- configureJoined(paths, kinds, hostname)
+	}()
+	return paths, <-done
+}
+
+// configureJoined joins each pinned namespace of kinds and configures it.
+func configureJoined(paths map[string]string, kinds []nsKind, hostname string) error {
+	for _, k := range kinds {
+		fd, err := unix.Open(paths[k.name], unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		err = unix.Setns(fd, k.flag)
+		unix.Close(fd)
+		if err != nil {
+			return fmt.Errorf("join the pod's %s namespace: %w", k.name, err)
+		}
+		if err := configure(k, hostname); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func pin(nsPath, target string) error {

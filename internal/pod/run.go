@@ -13,6 +13,7 @@ import (
 
 	"github.com/berth-runtime/berth/internal/crashpoint"
 	"github.com/berth-runtime/berth/internal/errdefs"
+	"github.com/berth-runtime/berth/internal/idmap"
 	"github.com/berth-runtime/berth/internal/network"
 	"github.com/berth-runtime/berth/internal/registry"
 	"github.com/berth-runtime/berth/internal/shim"
@@ -29,6 +30,11 @@ func (m *Manager) Run(ctx context.Context, cfg *runtime.PodSandboxConfig, handle
 	handler, err := m.handler(handlerName)
 	if err != nil {
 		return nil, err
+	}
+	if m.opts.HandlerUserNamespaces != nil && idmap.FromCRI(cfg.GetLinux().GetSecurityContext().GetNamespaceOptions().GetUsernsOptions()) != nil {
+		if err := m.opts.HandlerUserNamespaces(handler); err != nil {
+			return nil, err
+		}
 	}
 	s := &Sandbox{ID: registry.NewID(), State: StateReady, CreatedAt: time.Now().UTC(), Handler: handler, config: cfg}
 	s.ConfigProto, err = proto.Marshal(cfg)
@@ -142,11 +148,18 @@ func (m *Manager) pinPodNamespaces(s *Sandbox) error {
 	if opts.GetIpc() != runtime.NamespaceMode_NODE {
 		kinds = append(kinds, ipcNS)
 	}
-	paths, err := pinNamespaces(filepath.Join(s.Dir, "ns"), kinds, s.Hostname)
+	dir := filepath.Join(s.Dir, "ns")
+	var paths map[string]string
+	var err error
+	if ids := s.IDMappings(); ids != nil {
+		paths, err = pinInUserNamespace(dir, kinds, s.Hostname, m.opts.PauseBinary, ids)
+	} else {
+		paths, err = pinNamespaces(dir, kinds, s.Hostname)
+	}
 	if err != nil {
 		return err
 	}
-	s.NetNS, s.UTSNS, s.IPCNS = paths["net"], paths["uts"], paths["ipc"]
+	s.NetNS, s.UTSNS, s.IPCNS, s.UserNS = paths["net"], paths["uts"], paths["ipc"], paths["user"]
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/berth-runtime/berth/internal/idmap"
 	"github.com/berth-runtime/berth/internal/network"
 	"google.golang.org/protobuf/proto"
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
@@ -35,6 +36,9 @@ type Sandbox struct {
 	NetNS    string `json:"netns,omitempty"`
 	IPCNS    string `json:"ipcns,omitempty"`
 	UTSNS    string `json:"utsns,omitempty"`
+	// UserNS is the pod's own user namespace (hostUsers: false), which
+	// owns its network, IPC and UTS namespaces; empty: the host's.
+	UserNS   string `json:"userns,omitempty"`
 	Shm      string `json:"shm,omitempty"`
 	Hostname string `json:"hostname"`
 	// Cgroup is the pod's cgroup; OwnsCgroup when berth made it (no
@@ -111,6 +115,12 @@ func (s *Sandbox) PIDNamespace() string {
 		return ""
 	}
 	return fmt.Sprintf("/proc/%d/ns/pid", s.InfraPid)
+}
+
+// IDMappings are the pod's user namespace mappings, nil when it uses the
+// host's user namespace.
+func (s *Sandbox) IDMappings() *idmap.Mappings {
+	return idmap.FromCRI(s.Config().GetLinux().GetSecurityContext().GetNamespaceOptions().GetUsernsOptions())
 }
 
 // NetworkPod describes the pod to CNI.

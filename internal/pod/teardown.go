@@ -29,7 +29,7 @@ func (m *Manager) releaseRuntime(ctx context.Context, s *Sandbox) error {
 	if s.Network != nil && m.opts.Network != nil {
 		keep("network", m.opts.Network.Teardown(ctx, s.NetworkPod(), s.Network))
 	}
-	keep("namespaces", unpinNamespaces(map[string]string{"net": s.NetNS, "ipc": s.IPCNS, "uts": s.UTSNS}))
+	keep("namespaces", unpinNamespaces(map[string]string{"net": s.NetNS, "ipc": s.IPCNS, "uts": s.UTSNS, "user": s.UserNS}))
 	return errors.Join(errs...)
 }
 
@@ -66,6 +66,7 @@ func fromJournal(s *Sandbox) *Sandbox {
 	c := s.clone()
 	ns := filepath.Join(c.Dir, "ns")
 	c.NetNS, c.IPCNS, c.UTSNS = filepath.Join(ns, "net"), filepath.Join(ns, "ipc"), filepath.Join(ns, "uts")
+	c.UserNS = filepath.Join(ns, "user")
 	c.Shm = filepath.Join(c.Dir, "shm")
 	return c
 }

@@ -206,13 +206,54 @@ func namespaces(field string, o *runtime.NamespaceOption, inContainer bool) erro
 			return fieldError(field+".pid", "mode TARGET needs a container's target_id")
 		}
 	}
-	if u := o.GetUsernsOptions(); u != nil {
-		switch u.GetMode() {
-		case runtime.NamespaceMode_NODE:
-		case runtime.NamespaceMode_POD:
-			return fieldError(field+".userns_options.mode", "POD (a user namespace) is not supported by berth's runtime handlers")
-		default:
-			return fieldError(field+".userns_options.mode", "mode %s is not allowed here", modeName(u.GetMode()))
+	return userNamespace(field, o)
+}
+
+// userNamespace checks a user namespace request: NODE with no mappings, or
+// POD with one UID and one GID mapping that give the pod a root and never
+// map host root, and then none of the host's network, PID or IPC
+// namespaces (as Kubernetes requires of hostUsers: false).
+func userNamespace(field string, o *runtime.NamespaceOption) error {
+	u := o.GetUsernsOptions()
+	if u == nil {
+		return nil // the host's (NamespaceMode's zero value is POD: absent is not POD)
+	}
+	f := field + ".userns_options"
+	switch u.GetMode() {
+	case runtime.NamespaceMode_NODE:
+		if len(u.GetUids()) > 0 || len(u.GetGids()) > 0 {
+			return fieldError(f, "mode NODE takes no uids or gids mappings")
+		}
+		return nil
+	case runtime.NamespaceMode_POD:
+	default:
+		return fieldError(f+".mode", "mode %s is not allowed here: NODE or POD", modeName(u.GetMode()))
+	}
+	for _, m := range []struct {
+		name string
+		maps []*runtime.IDMapping
+	}{{"uids", u.GetUids()}, {"gids", u.GetGids()}} {
+		if len(m.maps) != 1 {
+			return fieldError(f+"."+m.name, "mode POD needs exactly one mapping, got %d", len(m.maps))
+		}
+		x := m.maps[0]
+		switch {
+		case x.GetContainerId() != 0:
+			return fieldError(f+"."+m.name+"[0].container_id", "must be 0: the pod's root must be mapped, got %d", x.GetContainerId())
+		case x.GetLength() == 0:
+			return fieldError(f+"."+m.name+"[0].length", "must not be 0")
+		case x.GetHostId() == 0:
+			return fieldError(f+"."+m.name+"[0].host_id", "must not be 0: host root is never mapped into a pod")
+		case uint64(x.GetHostId())+uint64(x.GetLength()) > 1<<32-1:
+			return fieldError(f+"."+m.name+"[0]", "host_id %d + length %d passes the last ID", x.GetHostId(), x.GetLength())
+		}
+	}
+	for _, h := range []struct {
+		name string
+		v    runtime.NamespaceMode
+	}{{"network", o.GetNetwork()}, {"pid", o.GetPid()}, {"ipc", o.GetIpc()}} {
+		if h.v == runtime.NamespaceMode_NODE {
+			return fieldError(f+".mode", "POD cannot be combined with the host's %s namespace (%s: NODE)", h.name, field+"."+h.name)
 		}
 	}
 	return nil

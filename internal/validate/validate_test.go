@@ -122,9 +122,48 @@ func TestPodSandboxRefuses(t *testing.T) {
 		{"pid mode target in pod", func(c *runtime.PodSandboxConfig) {
 			c.Linux.SecurityContext.NamespaceOptions.Pid = runtime.NamespaceMode_TARGET
 		}, "namespace_options.pid"},
-		{"user namespace", func(c *runtime.PodSandboxConfig) {
-			c.Linux.SecurityContext.NamespaceOptions.UsernsOptions.Mode = runtime.NamespaceMode_POD
+		{"user namespace CONTAINER", func(c *runtime.PodSandboxConfig) {
+			c.Linux.SecurityContext.NamespaceOptions.UsernsOptions.Mode = runtime.NamespaceMode_CONTAINER
 		}, "userns_options.mode"},
+		{"user namespace TARGET", func(c *runtime.PodSandboxConfig) {
+			c.Linux.SecurityContext.NamespaceOptions.UsernsOptions.Mode = runtime.NamespaceMode_TARGET
+		}, "userns_options.mode"},
+		{"user namespace POD without mappings", func(c *runtime.PodSandboxConfig) {
+			c.Linux.SecurityContext.NamespaceOptions.UsernsOptions.Mode = runtime.NamespaceMode_POD
+		}, "userns_options.uids"},
+		{"user namespace NODE with mappings", func(c *runtime.PodSandboxConfig) {
+			c.Linux.SecurityContext.NamespaceOptions.UsernsOptions.Uids = podUserns().Uids
+		}, "userns_options"},
+		{"user namespace two uid mappings", func(c *runtime.PodSandboxConfig) {
+			u := podUserns()
+			u.Uids = append(u.Uids, &runtime.IDMapping{ContainerId: 0, HostId: 2000, Length: 100000})
+			c.Linux.SecurityContext.NamespaceOptions.UsernsOptions = u
+		}, "userns_options.uids"},
+		{"user namespace root unmapped", func(c *runtime.PodSandboxConfig) {
+			u := podUserns()
+			u.Gids[0].ContainerId = 1
+			c.Linux.SecurityContext.NamespaceOptions.UsernsOptions = u
+		}, "userns_options.gids[0].container_id"},
+		{"user namespace maps host root", func(c *runtime.PodSandboxConfig) {
+			u := podUserns()
+			u.Uids[0].HostId = 0
+			c.Linux.SecurityContext.NamespaceOptions.UsernsOptions = u
+		}, "userns_options.uids[0].host_id"},
+		{"user namespace past the last ID", func(c *runtime.PodSandboxConfig) {
+			u := podUserns()
+			u.Uids[0].HostId = 1<<32 - 10
+			c.Linux.SecurityContext.NamespaceOptions.UsernsOptions = u
+		}, "userns_options.uids[0]"},
+		{"user namespace empty mapping", func(c *runtime.PodSandboxConfig) {
+			u := podUserns()
+			u.Gids[0].Length = 0
+			c.Linux.SecurityContext.NamespaceOptions.UsernsOptions = u
+		}, "userns_options.gids[0].length"},
+		{"user namespace with host network", func(c *runtime.PodSandboxConfig) {
+			c.Linux.SecurityContext.NamespaceOptions.UsernsOptions = podUserns()
+			c.Linux.SecurityContext.NamespaceOptions.Network = runtime.NamespaceMode_NODE
+			c.Linux.Sysctls = nil
+		}, "namespace_options.network"},
 		{"overhead", func(c *runtime.PodSandboxConfig) {
 			c.Linux.Overhead = &runtime.LinuxContainerResources{CpuShares: 1}
 		}, "config.linux.overhead.cpu_shares"},
@@ -135,6 +174,23 @@ func TestPodSandboxRefuses(t *testing.T) {
 			tc.change(cfg)
 			expectField(t, PodSandbox(cfg), tc.field)
 		})
+	}
+}
+
+// podUserns is a user namespace as the kubelet asks for one.
+func podUserns() *runtime.UserNamespace {
+	return &runtime.UserNamespace{
+		Mode: runtime.NamespaceMode_POD,
+		Uids: []*runtime.IDMapping{{ContainerId: 0, HostId: 65536, Length: 65536}},
+		Gids: []*runtime.IDMapping{{ContainerId: 0, HostId: 65536, Length: 65536}},
+	}
+}
+
+func TestPodUserNamespaceIsAccepted(t *testing.T) {
+	cfg := goodPod()
+	cfg.Linux.SecurityContext.NamespaceOptions.UsernsOptions = podUserns()
+	if err := PodSandbox(cfg); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -267,5 +323,13 @@ func expectField(t *testing.T, err error, field string) {
 	}
 	if !strings.Contains(err.Error(), field) {
 		t.Fatalf("%v: does not name %s", err, field)
+	}
+}
+
+func TestAbsentUserNamespaceIsTheHosts(t *testing.T) {
+	cfg := goodPod()
+	cfg.Linux.SecurityContext.NamespaceOptions.UsernsOptions = nil
+	if err := PodSandbox(cfg); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -53,6 +53,11 @@ func startBerthdBinary(t testing.TB, bin, extraConfig string, env ...string) *be
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Searchable as /run is, where berth's state lives: a pod with its own
+	// user namespace runs as a host UID that must pass through it.
+	if err := os.Chmod(dir, 0o711); err != nil {
+		t.Fatal(err)
+	}
 	b := &berthd{t: t, bin: bin, dir: dir, Root: filepath.Join(dir, "root"), State: filepath.Join(dir, "state"),
 		Socket: filepath.Join(dir, "berth.sock"), env: env}
 	cfg := filepath.Join(dir, "berth.toml")

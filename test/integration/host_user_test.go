@@ -87,7 +87,8 @@ func TestUnprivilegedHostUserReachesNothing(t *testing.T) {
 	}
 	// What berth made itself is no more open than it must be.
 	for path, want := range map[string]os.FileMode{
-		b.Root: 0o700, b.State: 0o700, filepath.Join(b.State, "containers", id): 0o700,
+		b.Root: 0o700, b.State: 0o711, filepath.Join(b.State, "containers"): 0o711, filepath.Join(b.State, "pods"): 0o711,
+		filepath.Join(b.State, "containers", id): 0o700,
 		filepath.Join(b.Root, "containers", id): 0o700, filepath.Join(b.State, "pods", podID): 0o700,
 		filepath.Dir(logFile): 0o700,
 	} {
@@ -105,24 +106,32 @@ func TestUnprivilegedHostUserReachesNothing(t *testing.T) {
 }
 
 // TestExistingInstallIsTightened (root): dirs an older berth made 0711
-// are made 0700 when berthd starts.
+// are made 0700 when berthd starts, but for the three a pod with its own
+// user namespace must pass through (state, its containers and pods), which
+// are 0711 whatever they were.
 func TestExistingInstallIsTightened(t *testing.T) {
 	b := startBerthd(t, "")
 	b.Stop()
-	old := []string{b.Root, b.State, filepath.Join(b.State, "containers"), filepath.Join(b.State, "pods"),
-		filepath.Join(b.Root, "containers")}
-	for _, d := range old {
-		if err := os.MkdirAll(d, 0o711); err != nil {
+	want := map[string]os.FileMode{
+		b.Root: 0o700, filepath.Join(b.Root, "containers"): 0o700,
+		b.State: 0o711, filepath.Join(b.State, "containers"): 0o711, filepath.Join(b.State, "pods"): 0o711,
+	}
+	for d, mode := range want {
+		was := os.FileMode(0o711)
+		if mode == 0o711 {
+			was = 0o755
+		}
+		if err := os.MkdirAll(d, was); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.Chmod(d, 0o711); err != nil {
+		if err := os.Chmod(d, was); err != nil {
 			t.Fatal(err)
 		}
 	}
 	b.Restart()
-	for _, d := range old {
-		if st, err := os.Stat(d); err != nil || st.Mode().Perm() != 0o700 {
-			t.Errorf("%s: %v %v, want 0700", d, st.Mode().Perm(), err)
+	for d, mode := range want {
+		if st, err := os.Stat(d); err != nil || st.Mode().Perm() != mode {
+			t.Errorf("%s: %v %v, want %v", d, st.Mode().Perm(), err, mode)
 		}
 	}
 }
