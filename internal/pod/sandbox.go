@@ -32,10 +32,10 @@ type Sandbox struct {
 	ConfigProto []byte `json:"config"`
 	Handler     string `json:"handler"`
 	// Dir holds the pod's volatile files: namespaces, shm, shim.
-	Dir      string `json:"dir"`
-	NetNS    string `json:"netns,omitempty"`
-	IPCNS    string `json:"ipcns,omitempty"`
-	UTSNS    string `json:"utsns,omitempty"`
+	Dir   string `json:"dir"`
+	NetNS string `json:"netns,omitempty"`
+	IPCNS string `json:"ipcns,omitempty"`
+	UTSNS string `json:"utsns,omitempty"`
 	// UserNS is the pod's own user namespace (hostUsers: false), which
 	// owns its network, IPC and UTS namespaces; empty: the host's.
 	UserNS   string `json:"userns,omitempty"`

@@ -89,7 +89,7 @@ func TestUnprivilegedHostUserReachesNothing(t *testing.T) {
 	for path, want := range map[string]os.FileMode{
 		b.Root: 0o700, b.State: 0o711, filepath.Join(b.State, "containers"): 0o711, filepath.Join(b.State, "pods"): 0o711,
 		filepath.Join(b.State, "containers", id): 0o700,
-		filepath.Join(b.Root, "containers", id): 0o700, filepath.Join(b.State, "pods", podID): 0o700,
+		filepath.Join(b.Root, "containers", id):  0o700, filepath.Join(b.State, "pods", podID): 0o700,
 		filepath.Dir(logFile): 0o700,
 	} {
 		if st, err := os.Stat(path); err != nil || st.Mode().Perm() != want {

@@ -4,8 +4,8 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"strings"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -136,8 +136,12 @@ func TestUserNamespaceRequestsRefused(t *testing.T) {
 		{"root unmapped", func(o *runtime.NamespaceOption) {
 			o.UsernsOptions.Uids = []*runtime.IDMapping{{ContainerId: 1, HostId: 1000, Length: 100000}}
 		}, "userns_options.uids[0].container_id"},
-		{"CONTAINER", func(o *runtime.NamespaceOption) { o.UsernsOptions = &runtime.UserNamespace{Mode: runtime.NamespaceMode_CONTAINER} }, "userns_options.mode"},
-		{"TARGET", func(o *runtime.NamespaceOption) { o.UsernsOptions = &runtime.UserNamespace{Mode: runtime.NamespaceMode_TARGET} }, "userns_options.mode"},
+		{"CONTAINER", func(o *runtime.NamespaceOption) {
+			o.UsernsOptions = &runtime.UserNamespace{Mode: runtime.NamespaceMode_CONTAINER}
+		}, "userns_options.mode"},
+		{"TARGET", func(o *runtime.NamespaceOption) {
+			o.UsernsOptions = &runtime.UserNamespace{Mode: runtime.NamespaceMode_TARGET}
+		}, "userns_options.mode"},
 		{"host network", func(o *runtime.NamespaceOption) { o.Network = runtime.NamespaceMode_NODE }, "namespace_options.network"},
 	} {
 		pod := podConfig(t, "bad-userns")
