@@ -45,6 +45,7 @@ type Runtime struct {
 	ClampOOMScoreAdj bool               `toml:"clamp_oom_score_adj"`
 	ShmSize          int64              `toml:"shm_size"`
 	HugepageLimits   string             `toml:"hugepage_limits"`
+	Criu             string             `toml:"criu"`
 	Handlers         map[string]Handler `toml:"handlers"`
 }
 

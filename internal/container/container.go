@@ -72,6 +72,10 @@ type Container struct {
 	// RestartCount counts Restart calls (berth's own: the CRI's attempt
 	// numbers new containers).
 	RestartCount int `json:"restartCount,omitempty"`
+	// RestoreFrom, on a container created from a checkpoint archive and
+	// not started yet, holds CRIU's images of its processes: its start
+	// restores them.
+	RestoreFrom string `json:"restoreFrom,omitempty"`
 
 	config *runtime.ContainerConfig
 }

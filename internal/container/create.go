@@ -39,6 +39,7 @@ type creation struct {
 	runtime ociruntime.Runtime
 	volumes []imageVolume // image volumes, stacked under the bundle
 	userns  *podUserns    // the pod's own user namespace, or nil
+	archive string        // the checkpoint archive a restored container comes from
 }
 
 // Create makes a container in a ready pod, from an image already pulled.
@@ -78,6 +79,7 @@ func (m *Manager) Create(ctx context.Context, podID string, cfg *runtime.Contain
 		{"name", m.reserveName},
 		{"dirs", m.makeDirs},
 		{"layers", m.retainLayers},
+		{"checkpoint", m.unpackCheckpoint},
 		{"rootfs", m.mountRootfs},
 		{"volumes", m.mountImageVolumes},
 		{"spec", m.writeSpec},
@@ -103,13 +105,26 @@ func (m *Manager) Create(ctx context.Context, podID string, cfg *runtime.Contain
 	created = true
 	slog.Debug("container created", append([]any{"id", cr.c.ID}, timings...)...)
 	m.publish(EventCreated, cr.c)
-	go m.watch(cr.c.ID)
+	if cr.c.RestoreFrom == "" {
+		go m.watch(cr.c.ID) // a restored one's is watched once its start restored it
+	}
 	return cr.c.clone(), nil
 }
 
 // prepare resolves the image of a validated request in a held pod.
 func (m *Manager) prepare(p *pod.Sandbox, cfg *runtime.ContainerConfig) (*creation, error) {
-	img, err := m.opts.Images.Get(cfg.GetImage().GetImage())
+	ref, archive := cfg.GetImage().GetImage(), ""
+	var img *image.Record
+	var err error
+	if checkpointArchive(ref) {
+		if p.UserNS != "" {
+			return nil, errdefs.FailedPrecondition("config.image.image: berth does not restore a checkpoint into a pod with its own user namespace yet")
+		}
+		archive = ref
+		img, err = m.checkpointImage(archive)
+	} else {
+		img, err = m.opts.Images.Get(ref)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +150,7 @@ func (m *Manager) prepare(p *pod.Sandbox, cfg *runtime.ContainerConfig) (*creati
 	}
 	c := &Container{
 		ID: id, PodID: p.ID, State: StateCreated, CreatedAt: time.Now().UTC(),
-		ImageID: img.ID.String(), ImageName: cfg.GetImage().GetImage(), ImageRef: imageRef(img),
+		ImageID: img.ID.String(), ImageName: imageName(ref, archive, img), ImageRef: imageRef(img),
 		Layers: img.ChainIDs(), StopSignal: effectiveStopSignal(cfg, ic.Config.StopSignal), LogPath: logPath,
 		Bundle: filepath.Join(m.opts.StateDir, id), DataDir: filepath.Join(m.opts.RootDir, id),
 		Cgroup: strings.TrimSuffix(p.Cgroup, "/") + "/" + id, Handler: p.Handler, config: cfg,
@@ -154,7 +169,20 @@ func (m *Manager) prepare(p *pod.Sandbox, cfg *runtime.ContainerConfig) (*creati
 	if err != nil {
 		return nil, err
 	}
-	return &creation{c: c, cfg: cfg, pod: p, image: img, imgCfg: ic.Config, runtime: rt, volumes: volumes, userns: userns}, nil
+	return &creation{c: c, cfg: cfg, pod: p, image: img, imgCfg: ic.Config, runtime: rt, volumes: volumes, userns: userns,
+		archive: archive}, nil
+}
+
+// imageName is the image a container reports: a restored one's is the
+// image its checkpoint ran from.
+func imageName(ref, archive string, img *image.Record) string {
+	if archive == "" {
+		return ref
+	}
+	if len(img.RepoTags) > 0 {
+		return img.RepoTags[0]
+	}
+	return img.ID.String()
 }
 
 func imageRef(r *image.Record) string {
@@ -302,6 +330,9 @@ func (m *Manager) specInput(cr *creation) (*ocispec.Input, error) {
 }
 
 func (m *Manager) shimCreate(ctx context.Context, cr *creation) (func(), error) {
+	if cr.c.RestoreFrom != "" {
+		return nil, nil // its start restores its processes
+	}
 	client := m.opts.Pods.Shim(cr.pod)
 	_, err := client.Create(ctx, cr.c.ID, &wire.CreateRequest{
 		Bundle: cr.c.Bundle, Runtime: cr.runtime.Path, RuntimeRoot: cr.runtime.Root, LogPath: cr.c.LogPath,

@@ -170,6 +170,15 @@ func (s *fakeShim) Create(_ context.Context, id string, req *wire.CreateRequest)
 	return &wire.State{ID: id, Status: wire.StatusCreated, Pid: s.nextPid}, nil
 }
 
+// Restore puts a running process in the shim, as a restore does.
+func (s *fakeShim) Restore(_ context.Context, id string, req *wire.CreateRequest) (*wire.State, error) {
+	if err := s.record("restore " + id + " " + req.Restore.ImagePath); err != nil {
+		return nil, err
+	}
+	s.run(id)
+	return &wire.State{ID: id, Status: wire.StatusRunning}, nil
+}
+
 func (s *fakeShim) Start(_ context.Context, id string) error {
 	if err := s.record("start " + id); err != nil {
 		return err

@@ -47,7 +47,11 @@ func (m *Manager) Start(ctx context.Context, id string) error {
 		return err
 	}
 	defer m.startGate(c.ID)()
-	if err := client.Start(ctx, c.ID); err != nil {
+	start, restoring := client.Start, c.RestoreFrom != ""
+	if restoring {
+		start = func(ctx context.Context, _ string) error { return m.restoreProcesses(ctx, client, c) }
+	}
+	if err := start(ctx, c.ID); err != nil {
 		m.update(c.ID, func(c *Container) {
 			c.State, c.Reason, c.Message, c.FinishedAt, c.ExitCode = StateExited, ReasonStartError, err.Error(), time.Now().UTC(), 128
 		})
@@ -60,6 +64,10 @@ func (m *Manager) Start(ctx context.Context, id string) error {
 		if c.State == StateCreated {
 			c.State = StateRunning
 		}
+		if c.RestoreFrom != "" {
+			os.RemoveAll(filepath.Dir(c.RestoreFrom)) // CRIU's images are in the processes now
+			c.RestoreFrom = ""
+		}
 		c.StartedAt = startedAt
 		if st != nil {
 			c.Pid = st.Pid
@@ -70,6 +78,9 @@ func (m *Manager) Start(ctx context.Context, id string) error {
 	})
 	if err == nil {
 		m.publish(EventStarted, c)
+	}
+	if restoring {
+		go m.watch(c.ID) // from now the shim has it
 	}
 	return err
 }

@@ -35,6 +35,8 @@ type Pods interface {
 // Shim is what containers need of their pod's berth-shim (*shim.Client).
 type Shim interface {
 	Create(ctx context.Context, id string, req *wire.CreateRequest) (*wire.State, error)
+	// Restore creates the container running, from a checkpoint.
+	Restore(ctx context.Context, id string, req *wire.CreateRequest) (*wire.State, error)
 	Start(ctx context.Context, id string) error
 	Kill(ctx context.Context, id string, sig syscall.Signal) error
 	Delete(ctx context.Context, id string) (*wire.State, error)
@@ -84,6 +86,9 @@ type Options struct {
 	MinOOMScoreAdj int
 	// Hugetlb decides whether hugepage limits reach the runtime.
 	Hugetlb ocispec.Hugetlb
+	// Criu is the criu binary runc checkpoints and restores with ("":
+	// criu in $PATH).
+	Criu string
 	// HandlerReports says what each handler can do here (nil: assume all).
 	HandlerReports HandlerReports
 	// FailAfter, a test hook (BERTH_TEST_FAIL_AFTER), fails Create right

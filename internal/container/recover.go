@@ -61,7 +61,10 @@ func (m *Manager) DiscardOrphans(ctx context.Context) {
 //   - the shim no longer knows the container: a RemoveContainer was cut
 //     off after the shim's part, and is finished;
 //   - the shim runs a container recorded as created: a StartContainer was
-//     cut off after the runtime's start, and the start is recorded.
+//     cut off after the runtime's start (or restore), and the start is
+//     recorded;
+//   - a container created from a checkpoint is not in the shim until its
+//     start: it stays created.
 //
 // Every other running or created container's exit is watched again.
 func (m *Manager) Recover(ctx context.Context) {
@@ -81,6 +84,8 @@ func (m *Manager) Recover(ctx context.Context) {
 				m.killOrphan(c, lostMessage)
 			}
 			continue
+		case errdefs.Is(err, errdefs.ErrNotFound) && c.State == StateCreated && c.RestoreFrom != "":
+			continue // created from a checkpoint: the shim gets it at its start
 		case errdefs.Is(err, errdefs.ErrNotFound):
 			slog.Info("finishing a container removal cut off by a crash", "id", c.ID)
 			logIf("remove", c.ID, m.Remove(ctx, c.ID))
@@ -89,7 +94,7 @@ func (m *Manager) Recover(ctx context.Context) {
 			continue
 		case err == nil && c.State == StateCreated && st.Status != wire.StatusCreated:
 			logIf("record start", c.ID, m.update(c.ID, func(c *Container) {
-				c.State, c.Pid, c.StartedAt = StateRunning, st.Pid, st.StartedAt
+				c.State, c.Pid, c.StartedAt, c.RestoreFrom = StateRunning, st.Pid, st.StartedAt, ""
 			}))
 		}
 		go m.watch(c.ID)

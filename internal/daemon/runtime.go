@@ -98,7 +98,7 @@ func (d *Daemon) runtimeParts(images *image.Service, net *network.Manager) (*pod
 		containers, err = container.NewManager(container.Options{
 			StateDir: filepath.Join(cfg.State, "containers"), RootDir: filepath.Join(cfg.Root, "containers"),
 			DB: d.db, Pods: container.PodManager{Manager: pods}, Images: images, Runtimes: runtimes, MinOOMScoreAdj: minAdj, Hugetlb: hugetlb,
-			HandlerReports: d.probes, FailAfter: failAfter("container"),
+			HandlerReports: d.probes, Criu: cfg.Runtime.Criu, FailAfter: failAfter("container"),
 		})
 		return containers, err
 	})

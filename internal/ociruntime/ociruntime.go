@@ -78,3 +78,59 @@ func (r Runtime) Update(id string) []string { return r.argv("update", "--resourc
 
 // Features asks the runtime what it supports (runc; crun 1.8 lacks it).
 func (r Runtime) Features() []string { return []string{r.Path, "features"} }
+
+// CheckpointOpts are checkpoint's options.
+type CheckpointOpts struct {
+	// ImagePath gets CRIU's images, WorkPath its log (dump.log).
+	ImagePath, WorkPath string
+	// Criu is the criu binary (--criu; runc's default is "criu" in PATH).
+	Criu string
+	// LeaveRunning lets the container run on after the dump, as the
+	// kubelet's checkpoint API expects.
+	LeaveRunning bool
+}
+
+// Checkpoint dumps a running container's processes with CRIU.
+func (r Runtime) Checkpoint(id string, o CheckpointOpts) []string {
+	out := []string{r.Path, "--root", r.Root}
+	if o.Criu != "" {
+		out = append(out, "--criu", o.Criu)
+	}
+	out = append(out, "checkpoint", "--image-path", o.ImagePath, "--work-path", o.WorkPath)
+	if o.LeaveRunning {
+		out = append(out, "--leave-running")
+	}
+	return append(out, id)
+}
+
+// RestoreOpts are restore's options.
+type RestoreOpts struct {
+	Bundle, PidFile string
+	// ImagePath holds CRIU's images, WorkPath gets its log (restore.log).
+	ImagePath, WorkPath string
+	Criu                string
+	LogFile             string
+	ConsoleSocket       string
+}
+
+// Restore makes container id from its bundle and CRIU images, running
+// (detached: the caller reaps it).
+func (r Runtime) Restore(id string, o RestoreOpts) []string {
+	out := []string{r.Path, "--root", r.Root}
+	if o.LogFile != "" {
+		out = append(out, "--log", o.LogFile, "--log-format", "json")
+	}
+	if o.Criu != "" {
+		out = append(out, "--criu", o.Criu)
+	}
+	out = append(out, "restore", "--detach", "--bundle", o.Bundle, "--pid-file", o.PidFile,
+		"--image-path", o.ImagePath, "--work-path", o.WorkPath)
+	if o.ConsoleSocket != "" {
+		out = append(out, "--console-socket", o.ConsoleSocket)
+	}
+	return append(out, id)
+}
+
+// Pause freezes every process of a container; Resume thaws them.
+func (r Runtime) Pause(id string) []string  { return r.argv("pause", id) }
+func (r Runtime) Resume(id string) []string { return r.argv("resume", id) }

@@ -179,6 +179,16 @@ func (c *Client) Create(ctx context.Context, id string, req *wire.CreateRequest)
 	return resp.State, nil
 }
 
+// Restore creates container id running, from the CRIU images req.Restore
+// names (protocol 4: an older shim answers IsUnknownOp).
+func (c *Client) Restore(ctx context.Context, id string, req *wire.CreateRequest) (*wire.State, error) {
+	resp, err := c.call(ctx, &wire.Request{Op: wire.OpRestore, ID: id, Create: req})
+	if err != nil {
+		return nil, err
+	}
+	return resp.State, nil
+}
+
 // Start starts a created container.
 func (c *Client) Start(ctx context.Context, id string) error {
 	_, err := c.call(ctx, &wire.Request{Op: wire.OpStart, ID: id})

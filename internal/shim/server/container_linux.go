@@ -186,6 +186,7 @@ func (s *Server) createContainer(c *container) error {
 		log.close()
 		return err
 	}
+	startedAt := time.Now().UTC()
 	pid, err := s.runtimeCreate(c, io)
 	if err != nil {
 		io.closeAll()
@@ -195,6 +196,9 @@ func (s *Server) createContainer(c *container) error {
 	io.closeChild()
 	c.mu.Lock()
 	c.state.Pid = pid
+	if c.req.Restore != nil { // restored processes run on from where they were
+		c.state.Status, c.state.StartedAt = wire.StatusRunning, startedAt
+	}
 	c.stdin = io.stdin
 	c.mu.Unlock()
 	copiers := &sync.WaitGroup{}
@@ -268,6 +272,12 @@ func (s *Server) runtimeCreate(c *container, io *stdio) (int, error) {
 		opts.ConsoleSocket = io.console.path
 	}
 	argv := runtimeOf(c.req).Create(c.id, opts)
+	if r := c.req.Restore; r != nil {
+		argv = runtimeOf(c.req).Restore(c.id, ociruntime.RestoreOpts{
+			Bundle: opts.Bundle, PidFile: pidFile, LogFile: logFile, ConsoleSocket: opts.ConsoleSocket,
+			ImagePath: r.ImagePath, WorkPath: r.WorkPath, Criu: r.Criu,
+		})
+	}
 	files := make([]*os.File, 3)
 	for i, f := range io.child {
 		if f == nil {
@@ -280,7 +290,11 @@ func (s *Server) runtimeCreate(c *container, io *stdio) (int, error) {
 		return 0, fmt.Errorf("start %s: %w", c.req.Runtime, err)
 	}
 	if ws := <-wait; ws.ExitStatus() != 0 || ws.Signaled() {
-		return 0, fmt.Errorf("%s create: %s", filepath.Base(c.req.Runtime), lastRuntimeError(logFile, ws))
+		verb := "create"
+		if c.req.Restore != nil {
+			verb = "restore"
+		}
+		return 0, fmt.Errorf("%s %s: %s", filepath.Base(c.req.Runtime), verb, lastRuntimeError(logFile, ws))
 	}
 	data, err := os.ReadFile(pidFile)
 	if err != nil {

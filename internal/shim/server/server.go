@@ -114,6 +114,14 @@ func (s *Server) handle(conn Conn) {
 func (s *Server) dispatch(req *wire.Request, conn Conn) *wire.Response {
 	switch req.Op {
 	case wire.OpCreate:
+		if req.Create != nil && req.Create.Restore != nil {
+			return failure(wire.CodeInvalidArgument, fmt.Errorf("a restore is op %q", wire.OpRestore))
+		}
+		return s.create(req.ID, req.Create)
+	case wire.OpRestore:
+		if req.Create == nil || req.Create.Restore == nil {
+			return failure(wire.CodeInvalidArgument, fmt.Errorf("restore needs a create request with its restore"))
+		}
 		return s.create(req.ID, req.Create)
 	case wire.OpList:
 		return s.list()

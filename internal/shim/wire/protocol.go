@@ -23,7 +23,8 @@ import (
 //	2  version; an interactive (stdin_once) container's output before its
 //	   first attach reaches that client; a log write cut short is taken back
 //	3  update: new resources for a container, through its runtime
-const Version = 3
+//	4  restore: create a container running, from CRIU images
+const Version = 4
 
 // Operations.
 const (
@@ -39,6 +40,7 @@ const (
 	OpReopen   = "reopen"
 	OpShutdown = "shutdown"
 	OpUpdate   = "update"
+	OpRestore  = "restore" // Create with its Restore set
 )
 
 // Error codes carried across the socket, so berthd can restore error classes.
@@ -75,6 +77,17 @@ type CreateRequest struct {
 	// CgroupPath is the container's cgroup (relative to the hierarchy
 	// roots), read at exit to tell an OOM kill.
 	CgroupPath string `json:"cgroupPath,omitempty"`
+	// Restore, with OpRestore, brings the container's processes back from
+	// a checkpoint instead of creating them: the container is running
+	// when the call returns.
+	Restore *RestoreRequest `json:"restore,omitempty"`
+}
+
+// RestoreRequest names a checkpoint's CRIU images.
+type RestoreRequest struct {
+	ImagePath string `json:"imagePath"`
+	WorkPath  string `json:"workPath"` // gets CRIU's restore.log
+	Criu      string `json:"criu,omitempty"`
 }
 
 // ExecRequest runs a process in a running container and collects its output.
