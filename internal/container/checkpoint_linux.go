@@ -45,54 +45,117 @@ func (m *Manager) Checkpoint(ctx context.Context, id, location string, timeout t
 	if timeout <= 0 {
 		timeout = defaultCheckpointTimeout
 	}
-	c, err := m.Get(id)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	return m.checkpointAll(ctx, []string{id}, func(*Container) string { return location })
+}
+
+// checkpointAll checkpoints running containers as one cut: all are paused
+// before the first is dumped and stay paused until the last one's files
+// are written (CRIU also checks at restore that each open file has the
+// size it had at the dump), then all run on. Each archive goes to the
+// file archiveOf names; on error none is left.
+func (m *Manager) checkpointAll(ctx context.Context, ids []string, archiveOf func(*Container) string) (err error) {
+	var cs []*Container
+	for _, id := range ids {
+		c, err := m.Get(id)
+		if err != nil {
+			return err
+		}
+		unlock := m.locks.Lock(c.ID)
+		defer unlock()
+		if c, err = m.checkpointable(c.ID); err != nil {
+			return err
+		}
+		cs = append(cs, c)
+	}
+	var written []string
+	defer func() {
+		if err != nil {
+			for _, f := range written {
+				os.Remove(f)
+			}
+		}
+	}()
+	works := make([]string, len(cs))
+	defer func() {
+		for _, w := range works {
+			if w != "" {
+				os.RemoveAll(w) // only what the checkpoint wrote: no mounts below
+			}
+		}
+	}()
+	err = m.whilePaused(ctx, cs, func() error {
+		for i, c := range cs {
+			work, err := os.MkdirTemp(c.DataDir, "checkpoint-")
+			if err != nil {
+				return err
+			}
+			works[i] = work
+			if err := m.checkpointPaused(ctx, c, work); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	unlock := m.locks.Lock(c.ID)
-	defer unlock()
-	if c, err = m.Get(c.ID); err != nil {
-		return err
+	for i, c := range cs {
+		if err := writeArchive(works[i], archiveOf(c)); err != nil {
+			return err
+		}
+		written = append(written, archiveOf(c))
+	}
+	return nil
+}
+
+// checkpointable returns the container if it can be checkpointed now.
+func (m *Manager) checkpointable(id string) (*Container, error) {
+	c, err := m.Get(id)
+	if err != nil {
+		return nil, err
 	}
 	if c.State != StateRunning {
-		return errdefs.FailedPrecondition("container %s is %s: only a running container can be checkpointed", c.ID, c.State)
+		return nil, errdefs.FailedPrecondition("container %s is %s: only a running container can be checkpointed", c.ID, c.State)
 	}
 	p, err := m.opts.Pods.Get(c.PodID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if p.UserNS != "" {
-		return errdefs.FailedPrecondition("container %s runs in its pod's own user namespace, which berth does not checkpoint yet", c.ID)
+		return nil, errdefs.FailedPrecondition("container %s runs in its pod's own user namespace, which berth does not checkpoint yet", c.ID)
 	}
-	rt, err := m.runtime(c.Handler)
-	if err != nil {
-		return err
+	if _, err := m.runtime(c.Handler); err != nil {
+		return nil, err
 	}
-	work, err := os.MkdirTemp(c.DataDir, "checkpoint-")
-	if err != nil {
-		return err
+	return c, nil
+}
+
+// whilePaused runs fn with every container of cs paused, and resumes each
+// it paused, whatever happens (the ctx may be past its deadline by then).
+func (m *Manager) whilePaused(ctx context.Context, cs []*Container, fn func() error) (err error) {
+	for _, c := range cs {
+		rt, _ := m.runtime(c.Handler)
+		if err := runRuntime(ctx, rt.Pause(c.ID)); err != nil {
+			return fmt.Errorf("pause container %s for its checkpoint: %w", c.ID, err)
+		}
+		defer func() {
+			if rerr := runRuntime(context.WithoutCancel(ctx), rt.Resume(c.ID)); rerr != nil && err == nil {
+				err = fmt.Errorf("resume container %s after its checkpoint: %w", c.ID, rerr)
+			}
+		}()
 	}
-	defer os.RemoveAll(work) // only what the checkpoint wrote: no mounts below
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	// Frozen from the dump until its writable layer is copied: CRIU checks
-	// at restore that each open file has the size it had at the dump.
-	if err := runRuntime(ctx, rt.Pause(c.ID)); err != nil {
-		return fmt.Errorf("checkpoint container %s: %w", c.ID, err)
-	}
-	err = m.checkpointPaused(ctx, c, rt, work)
-	if rerr := runRuntime(context.WithoutCancel(ctx), rt.Resume(c.ID)); rerr != nil && err == nil {
-		err = fmt.Errorf("resume container %s after its checkpoint: %w", c.ID, rerr)
-	}
-	if err != nil {
-		return err
-	}
-	return writeArchive(work, location)
+	return fn()
 }
 
 // checkpointPaused dumps a paused container's processes (they stay) and
 // writes the rest of the archive's files into work.
-func (m *Manager) checkpointPaused(ctx context.Context, c *Container, rt ociruntime.Runtime, work string) error {
+func (m *Manager) checkpointPaused(ctx context.Context, c *Container, work string) error {
+	rt, err := m.runtime(c.Handler)
+	if err != nil {
+		return err
+	}
 	argv := rt.Checkpoint(c.ID, ociruntime.CheckpointOpts{
 		ImagePath: filepath.Join(work, metadata.CheckpointDirectory), WorkPath: work, Criu: m.opts.Criu, LeaveRunning: true,
 	})

@@ -44,7 +44,18 @@ type creation struct {
 
 // Create makes a container in a ready pod, from an image already pulled.
 // Each step registers its undo; a failure undoes every earlier step.
-func (m *Manager) Create(ctx context.Context, podID string, cfg *runtime.ContainerConfig) (_ *Container, err error) {
+// An image that is the path of a checkpoint archive restores that
+// checkpoint (see restore_linux.go).
+func (m *Manager) Create(ctx context.Context, podID string, cfg *runtime.ContainerConfig) (*Container, error) {
+	archive := ""
+	if ref := cfg.GetImage().GetImage(); checkpointArchive(ref) {
+		archive = ref
+	}
+	return m.create(ctx, podID, cfg, archive)
+}
+
+// create makes the container, restoring it from archive if one is given.
+func (m *Manager) create(ctx context.Context, podID string, cfg *runtime.ContainerConfig, archive string) (_ *Container, err error) {
 	if podID == "" {
 		return nil, errdefs.InvalidArgument("pod_sandbox_id: is required")
 	}
@@ -56,7 +67,7 @@ func (m *Manager) Create(ctx context.Context, podID string, cfg *runtime.Contain
 		return nil, err
 	}
 	defer release()
-	cr, err := m.prepare(p, cfg)
+	cr, err := m.prepare(p, cfg, archive)
 	if err != nil {
 		return nil, err
 	}
@@ -112,16 +123,15 @@ func (m *Manager) Create(ctx context.Context, podID string, cfg *runtime.Contain
 }
 
 // prepare resolves the image of a validated request in a held pod.
-func (m *Manager) prepare(p *pod.Sandbox, cfg *runtime.ContainerConfig) (*creation, error) {
-	ref, archive := cfg.GetImage().GetImage(), ""
+func (m *Manager) prepare(p *pod.Sandbox, cfg *runtime.ContainerConfig, archive string) (*creation, error) {
+	ref := cfg.GetImage().GetImage()
 	var img *image.Record
 	var err error
-	if checkpointArchive(ref) {
+	if archive != "" {
 		if p.UserNS != "" {
 			return nil, errdefs.FailedPrecondition("config.image.image: berth does not restore a checkpoint into a pod with its own user namespace yet")
 		}
-		archive = ref
-		img, err = m.checkpointImage(archive)
+		img, err = m.checkpointImage(archive, ref)
 	} else {
 		img, err = m.opts.Images.Get(ref)
 	}

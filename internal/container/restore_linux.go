@@ -67,22 +67,35 @@ func readCheckpointConfig(archive string) (*metadata.ContainerConfig, error) {
 	}
 }
 
-// checkpointImage finds the image a checkpoint archive's container ran from.
-func (m *Manager) checkpointImage(archive string) (*image.Record, error) {
+// checkpointImage finds the image a checkpoint archive's container ran
+// from. ref, unless it is the archive itself, is the image the caller
+// expects: another image is refused.
+func (m *Manager) checkpointImage(archive, ref string) (*image.Record, error) {
 	meta, err := readCheckpointConfig(archive)
 	if err != nil {
 		return nil, errdefs.InvalidArgument("config.image.image: %s is not a checkpoint archive: %v", archive, err)
 	}
-	for _, ref := range []string{meta.RootfsImageRef, meta.RootfsImageName} {
-		if ref == "" {
+	var img *image.Record
+	for _, r := range []string{meta.RootfsImageRef, meta.RootfsImageName} {
+		if r == "" {
 			continue
 		}
-		if img, err := m.opts.Images.Get(ref); err == nil {
-			return img, nil
+		if img, err = m.opts.Images.Get(r); err == nil {
+			break
 		}
 	}
-	return nil, errdefs.NotFound("config.image.image: the image of checkpoint %s (%s, %s) is not present: pull it first",
-		archive, meta.RootfsImageName, meta.RootfsImageRef)
+	if img == nil {
+		return nil, errdefs.NotFound("config.image.image: the image of checkpoint %s (%s, %s) is not present: pull it first",
+			archive, meta.RootfsImageName, meta.RootfsImageRef)
+	}
+	if ref != "" && ref != archive {
+		want, err := m.opts.Images.Get(ref)
+		if err != nil || want.ID != img.ID {
+			return nil, errdefs.InvalidArgument("config.image.image: %q is not the image the checkpoint ran from (%s, %s)",
+				ref, meta.RootfsImageName, img.ID)
+		}
+	}
+	return img, nil
 }
 
 // checkpointDir holds a restoring container's unpacked archive.

@@ -190,3 +190,116 @@ func waitForLogLines(t *testing.T, log string, n int) {
 	}
 	t.Fatalf("log %s never had %d lines", log, n)
 }
+
+// TestCheckpointAndRestorePod (root, a working criu): two counting
+// containers of a pod are checkpointed as one cut into an empty directory
+// and run on; RestorePod makes a new pod with both containers created from
+// it, and once started each counts on from where it was. Requests that
+// cannot mean anything are refused before anything is written or made.
+func TestCheckpointAndRestorePod(t *testing.T) {
+	criu := workingCriu(t)
+	ti := images(t)
+	b := startBerthd(t, "[runtime]\ncriu = \""+criu+"\"\n")
+	img := mustPull(t, b, ti.Ref("busybox:latest"))
+	pod := podConfig(t, "podckpt")
+	podID := runPod(t, b, pod)
+	count := "i=0; while true; do i=$((i+1)); echo $i; sleep 0.05; done"
+	var ids []string
+	var cfgs []*runtime.ContainerConfig
+	for _, name := range []string{"a", "b"} {
+		cfg := ctrConfig(name, img, "sh", "-c", count)
+		cfgs = append(cfgs, cfg)
+		ids = append(ids, runContainer(t, b, podID, pod, cfg))
+	}
+	for _, cfg := range cfgs {
+		waitForLog(t, logPathOf(pod, cfg), "10")
+	}
+	dir := t.TempDir()
+
+	// Refused, writing nothing.
+	other := podConfig(t, "other")
+	otherID := runPod(t, b, other)
+	otherCtr := runContainer(t, b, otherID, other, ctrConfig("c", img, "sleep", "1000"))
+	full := t.TempDir()
+	os.WriteFile(filepath.Join(full, "x"), nil, 0o600)
+	for _, c := range []struct {
+		req  *runtime.CheckpointPodRequest
+		code codes.Code
+		text string
+	}{
+		{&runtime.CheckpointPodRequest{PodSandboxId: podID, OutputPath: dir}, codes.InvalidArgument, "container_ids"},
+		{&runtime.CheckpointPodRequest{PodSandboxId: podID, OutputPath: "rel", ContainerIds: ids}, codes.InvalidArgument, "output_path"},
+		{&runtime.CheckpointPodRequest{PodSandboxId: podID, OutputPath: full, ContainerIds: ids}, codes.InvalidArgument, "output_path"},
+		{&runtime.CheckpointPodRequest{PodSandboxId: podID, OutputPath: dir, ContainerIds: ids, Options: map[string]string{"x": "y"}}, codes.InvalidArgument, "options"},
+		{&runtime.CheckpointPodRequest{PodSandboxId: podID, OutputPath: dir, ContainerIds: []string{ids[0], ids[0]}}, codes.InvalidArgument, "container_ids[1]"},
+		{&runtime.CheckpointPodRequest{PodSandboxId: podID, OutputPath: dir, ContainerIds: []string{ids[0], otherCtr}}, codes.InvalidArgument, "container_ids[1]"},
+		{&runtime.CheckpointPodRequest{PodSandboxId: "nope", OutputPath: dir, ContainerIds: ids}, codes.NotFound, "nope"},
+	} {
+		_, err := b.RT.CheckpointPod(ctxT(t), c.req)
+		if status.Code(err) != c.code || !strings.Contains(err.Error(), c.text) {
+			t.Errorf("checkpoint pod %v: %v, want %v naming %s", c.req, err, c.code, c.text)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Fatalf("refused checkpoints wrote %d files", len(entries))
+	}
+
+	before := []int{lastNumber(t, logPathOf(pod, cfgs[0])), lastNumber(t, logPathOf(pod, cfgs[1]))}
+	if _, err := b.RT.CheckpointPod(ctxT(t), &runtime.CheckpointPodRequest{PodSandboxId: podID, OutputPath: dir, ContainerIds: ids}); err != nil {
+		t.Fatalf("checkpoint pod: %v\n%s", err, b.Log())
+	}
+	after := []int{lastNumber(t, logPathOf(pod, cfgs[0])), lastNumber(t, logPathOf(pod, cfgs[1]))}
+	for _, f := range []string{"pod.options", "pod.dump", "a.tar", "b.tar"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("pod checkpoint lacks %s: %v", f, err)
+		}
+	}
+	for _, id := range ids {
+		if st := ctrStatus(t, b, id); st.State != runtime.ContainerState_CONTAINER_RUNNING {
+			t.Errorf("container %s after the pod checkpoint: %v", id, st.State)
+		}
+	}
+
+	// A restore whose configs do not match the checkpoint makes nothing.
+	restored := podConfig(t, "podckpt-restored")
+	pods := func() int {
+		l, err := b.RT.ListPodSandbox(ctxT(t), &runtime.ListPodSandboxRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(l.Items)
+	}
+	n := pods()
+	_, err := b.RT.RestorePod(ctxT(t), &runtime.RestorePodRequest{CheckpointPath: dir, Config: restored, ContainerConfigs: cfgs[:1]})
+	if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "container_configs") || pods() != n {
+		t.Errorf("restore with a container missing: %v, %d pods (were %d)", err, pods(), n)
+	}
+	wrongImage := ctrConfig("b", ti.Ref("web:latest"))
+	mustPull(t, b, ti.Ref("web:latest"))
+	_, err = b.RT.RestorePod(ctxT(t), &runtime.RestorePodRequest{CheckpointPath: dir, Config: restored, ContainerConfigs: []*runtime.ContainerConfig{cfgs[0], wrongImage}})
+	if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "image") || pods() != n {
+		t.Errorf("restore with another image: %v, %d pods (were %d)", err, pods(), n)
+	}
+
+	resp, err := b.RT.RestorePod(ctxT(t), &runtime.RestorePodRequest{CheckpointPath: dir, Config: restored, ContainerConfigs: cfgs})
+	if err != nil {
+		t.Fatalf("restore pod: %v\n%s", err, b.Log())
+	}
+	b.podIDs = append(b.podIDs, resp.PodSandboxId)
+	if len(resp.RestoredContainers) != 2 {
+		t.Fatalf("restored %v", resp.RestoredContainers)
+	}
+	for _, rc := range resp.RestoredContainers {
+		if st := ctrStatus(t, b, rc.ContainerId); st.State != runtime.ContainerState_CONTAINER_CREATED {
+			t.Errorf("%s before its start: %v", rc.Name, st.State)
+		}
+		startContainer(t, b, rc.ContainerId)
+	}
+	for i, cfg := range cfgs {
+		waitForLogLines(t, logPathOf(restored, cfg), 5)
+		first := firstNumber(t, logPathOf(restored, cfg))
+		if first <= before[i] || first > after[i]+1 {
+			t.Errorf("restored %s went on from %d, want from the checkpoint (after %d, at most %d)", cfg.Metadata.Name, first, before[i], after[i]+1)
+		}
+	}
+}
