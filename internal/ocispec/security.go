@@ -45,6 +45,12 @@ func setSecurity(s *specs.Spec, in *Input) error {
 		return err
 	}
 	s.Process.Capabilities = capSet(caps)
+	if in.Pod.UserNS != "" && len(sc.GetMaskedPaths()) == 0 && len(sc.GetReadonlyPaths()) == 0 {
+		// procMount: Unmasked, which Kubernetes allows only with hostUsers:
+		// false, arrives as empty lists (proto3 cannot tell them from
+		// absent; for procMount: Default the kubelet sends its lists).
+		s.Linux.MaskedPaths, s.Linux.ReadonlyPaths = nil, nil
+	}
 	if sc != nil && sc.MaskedPaths != nil {
 		s.Linux.MaskedPaths = sc.GetMaskedPaths()
 	}

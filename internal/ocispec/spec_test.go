@@ -264,3 +264,36 @@ func TestHugepageLimitsFollowTheHost(t *testing.T) {
 		}
 	}
 }
+
+func TestUserNamespaceJoinsThePodsAndMayBeUnmasked(t *testing.T) {
+	in := baseInput()
+	in.Pod.UserNS = "/pod/ns/user"
+	in.Pod.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+	in.Pod.GIDMappings = in.Pod.UIDMappings
+	s, err := Generate(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, ns := range s.Linux.Namespaces {
+		found = found || ns.Type == specs.UserNamespace && ns.Path == "/pod/ns/user"
+	}
+	if !found || len(s.Linux.UIDMappings) != 1 || s.Linux.GIDMappings[0].HostID != 100000 {
+		t.Fatalf("user namespace %v, mappings %v %v", s.Linux.Namespaces, s.Linux.UIDMappings, s.Linux.GIDMappings)
+	}
+	// procMount: Unmasked (empty lists) in a user namespace.
+	if s.Linux.MaskedPaths != nil || s.Linux.ReadonlyPaths != nil {
+		t.Fatalf("unmasked: %v %v", s.Linux.MaskedPaths, s.Linux.ReadonlyPaths)
+	}
+	// procMount: Default (the kubelet sends its lists).
+	in.Config.Linux.SecurityContext.MaskedPaths = []string{"/proc/kcore"}
+	in.Config.Linux.SecurityContext.ReadonlyPaths = []string{"/proc/sys"}
+	if s, err = Generate(in); err != nil || len(s.Linux.MaskedPaths) != 1 || len(s.Linux.ReadonlyPaths) != 1 {
+		t.Fatalf("default: %v %v %v", s.Linux.MaskedPaths, s.Linux.ReadonlyPaths, err)
+	}
+	// Without a user namespace no lists keep berth's defaults.
+	in.Pod.UserNS, in.Config.Linux.SecurityContext.MaskedPaths, in.Config.Linux.SecurityContext.ReadonlyPaths = "", nil, nil
+	if s, err = Generate(in); err != nil || len(s.Linux.MaskedPaths) != len(defaultMaskedPaths) {
+		t.Fatalf("host user namespace: %v %v", s.Linux.MaskedPaths, err)
+	}
+}

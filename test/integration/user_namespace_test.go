@@ -69,7 +69,7 @@ func TestPodWithItsOwnUserNamespace(t *testing.T) {
 			cfg := ctrConfig("c", img, "sh", "-c", "cat /proc/self/uid_map /proc/self/gid_map; id -u; "+
 				"stat -c '%u:%g %n' / /bin/busybox /data/secret; cat /data/secret; "+
 				"echo new > /newfile && echo wrote /newfile; echo x > /data/"+name+" && echo wrote data; "+
-				"ls /sys/class/net | tr '\\n' ' '; echo; sleep 1000")
+				"ls /sys/class/net | tr '\\n' ' '; echo; echo procsubmounts=$(grep -c ' /proc/' /proc/self/mounts); sleep 1000")
 			cfg.Linux.SecurityContext.NamespaceOptions = pod.Linux.SecurityContext.NamespaceOptions
 			cfg.Mounts = []*runtime.Mount{{HostPath: data, ContainerPath: "/data"}}
 			id := runContainer(t, b, podID, pod, cfg)
@@ -84,6 +84,7 @@ func TestPodWithItsOwnUserNamespace(t *testing.T) {
 				"\n0\n",          // id -u
 				"0:0 /\n", "0:0 /bin/busybox\n", "0:0 /data/secret\n", "for root only\n",
 				"wrote /newfile",
+				"procsubmounts=0", // procMount: Unmasked (no lists, in a user namespace)
 			} {
 				if !strings.Contains(out, want) {
 					t.Errorf("container output lacks %q:\n%s", want, out)
@@ -110,6 +111,13 @@ func TestPodWithItsOwnUserNamespace(t *testing.T) {
 			if uid := hostUID(t, pid); uid != usernsHostID {
 				t.Errorf("container process %d runs as host uid %d, want %d", pid, uid, usernsHostID)
 			}
+			// procMount: Default: the kubelet's lists are applied.
+			masked := ctrConfig("masked", img, "sh", "-c", "echo procsubmounts=$(grep -c ' /proc/' /proc/self/mounts)")
+			masked.Linux.SecurityContext.NamespaceOptions = pod.Linux.SecurityContext.NamespaceOptions
+			masked.Linux.SecurityContext.MaskedPaths = []string{"/proc/kcore"}
+			masked.Linux.SecurityContext.ReadonlyPaths = []string{"/proc/sys"}
+			runContainer(t, b, podID, pod, masked)
+			waitForLog(t, logPathOf(pod, masked), "procsubmounts=2")
 			// Another user namespace than the pod's is refused.
 			other := ctrConfig("other", img, "true")
 			other.Linux.SecurityContext.NamespaceOptions.UsernsOptions = &runtime.UserNamespace{Mode: runtime.NamespaceMode_NODE}
