@@ -114,7 +114,7 @@ func TestPodWithItsOwnUserNamespace(t *testing.T) {
 			// procMount: Default: the kubelet's lists are applied.
 			masked := ctrConfig("masked", img, "sh", "-c", "echo procsubmounts=$(grep -c ' /proc/' /proc/self/mounts)")
 			masked.Linux.SecurityContext.NamespaceOptions = pod.Linux.SecurityContext.NamespaceOptions
-			masked.Linux.SecurityContext.MaskedPaths = []string{"/proc/kcore"}
+			masked.Linux.SecurityContext.MaskedPaths = []string{"/proc/keys"}
 			masked.Linux.SecurityContext.ReadonlyPaths = []string{"/proc/sys"}
 			runContainer(t, b, podID, pod, masked)
 			waitForLog(t, logPathOf(pod, masked), "procsubmounts=2")
