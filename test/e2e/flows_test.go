@@ -185,6 +185,42 @@ spec:
 		}
 	})
 
+	t.Run("user-namespace", func(t *testing.T) {
+		k := c.in(t, ns)
+		c.apply(t, fmt.Sprintf(`apiVersion: v1
+kind: ConfigMap
+metadata: {name: userns-cfg, namespace: %[1]s}
+data: {key: value}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: userns, namespace: %[1]s}
+spec:
+  hostUsers: false
+  restartPolicy: Never
+  containers:
+  - name: c
+    image: %[2]s
+    command: ["sh", "-c", "cat /proc/self/uid_map; id -u; stat -c 'owner %%u' /bin/busybox /cfg/key; cat /cfg/key; echo; touch /new && echo wrote"]
+    volumeMounts: [{name: cfg, mountPath: /cfg}]
+  volumes: [{name: cfg, configMap: {name: userns-cfg}}]
+`, ns, busybox))
+		c.waitPhase(t, ns, "userns", "Succeeded")
+		out := k("logs", "userns")
+		lines := strings.Split(out, "\n")
+		mapping := strings.Fields(lines[0])
+		// The kubelet picks the range (65536 IDs, from 65536 up); the pod's
+		// root is one of them, never host root.
+		if len(mapping) != 3 || mapping[0] != "0" || mapping[1] == "0" || mapping[2] != "65536" {
+			t.Errorf("uid_map of a hostUsers: false pod: %q, want 0 -> a range of 65536 away from host root", lines[0])
+		}
+		for _, want := range []string{"\n0\n", "owner 0\nowner 0\n", "value\n", "wrote"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("hostUsers: false pod output lacks %q (its root owns its image and its volume through idmapped mounts):\n%s", want, out)
+			}
+		}
+	})
+
 	t.Run("oom-killed", func(t *testing.T) {
 		k := c.in(t, ns)
 		c.apply(t, fmt.Sprintf(`apiVersion: v1

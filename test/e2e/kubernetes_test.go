@@ -26,7 +26,10 @@ func TestKubernetesOnBerth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	os.Chmod(dir, 0o700)
+	// Searchable as /run and /var/lib are: a pod with its own user
+	// namespace (hostUsers: false) runs as a host UID that must pass
+	// through the nodes' dirs to its rootfs. Nothing below can be listed.
+	os.Chmod(dir, 0o711)
 	restoreSysctls(t, "vm.overcommit_memory", "kernel.panic", "kernel.panic_on_oops")
 	if err := os.MkdirAll(filepath.Join(dir, "registry"), 0o700); err != nil {
 		t.Fatal(err)

@@ -59,6 +59,14 @@ func (c *cluster) addNode(i int, berthBin, registry string, mirrorHosts []string
 		subnet: fmt.Sprintf("10.21%d.0.0/16", i), cgroupRoot: fmt.Sprintf("/berth-e2e-%d", i)}
 	n.dir = filepath.Join(c.dir, n.name)
 	n.socket = filepath.Join(n.dir, "berth.sock")
+	// Searchable (not listable), as /run and /var/lib are: a pod with its
+	// own user namespace runs as a host UID that must pass through it.
+	if err := os.MkdirAll(n.dir, 0o711); err != nil {
+		return nil, err
+	}
+	if err := os.Chmod(n.dir, 0o711); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(filepath.Join(n.dir, "net.d"), 0o700); err != nil {
 		return nil, err
 	}
