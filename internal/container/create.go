@@ -125,13 +125,14 @@ func (m *Manager) create(ctx context.Context, podID string, cfg *runtime.Contain
 // prepare resolves the image of a validated request in a held pod.
 func (m *Manager) prepare(p *pod.Sandbox, cfg *runtime.ContainerConfig, archive string) (*creation, error) {
 	ref := cfg.GetImage().GetImage()
+	name := ref
 	var img *image.Record
 	var err error
 	if archive != "" {
 		if p.UserNS != "" {
 			return nil, errdefs.FailedPrecondition("config.image.image: berth does not restore a checkpoint into a pod with its own user namespace yet")
 		}
-		img, err = m.checkpointImage(archive, ref)
+		img, name, err = m.checkpointImage(archive, ref)
 	} else {
 		img, err = m.opts.Images.Get(ref)
 	}
@@ -160,7 +161,7 @@ func (m *Manager) prepare(p *pod.Sandbox, cfg *runtime.ContainerConfig, archive 
 	}
 	c := &Container{
 		ID: id, PodID: p.ID, State: StateCreated, CreatedAt: time.Now().UTC(),
-		ImageID: img.ID.String(), ImageName: imageName(ref, archive, img), ImageRef: imageRef(img),
+		ImageID: img.ID.String(), ImageName: name, ImageRef: imageRef(img),
 		Layers: img.ChainIDs(), StopSignal: effectiveStopSignal(cfg, ic.Config.StopSignal), LogPath: logPath,
 		Bundle: filepath.Join(m.opts.StateDir, id), DataDir: filepath.Join(m.opts.RootDir, id),
 		Cgroup: strings.TrimSuffix(p.Cgroup, "/") + "/" + id, Handler: p.Handler, config: cfg,
@@ -181,18 +182,6 @@ func (m *Manager) prepare(p *pod.Sandbox, cfg *runtime.ContainerConfig, archive 
 	}
 	return &creation{c: c, cfg: cfg, pod: p, image: img, imgCfg: ic.Config, runtime: rt, volumes: volumes, userns: userns,
 		archive: archive}, nil
-}
-
-// imageName is the image a container reports: a restored one's is the
-// image its checkpoint ran from.
-func imageName(ref, archive string, img *image.Record) string {
-	if archive == "" {
-		return ref
-	}
-	if len(img.RepoTags) > 0 {
-		return img.RepoTags[0]
-	}
-	return img.ID.String()
 }
 
 func imageRef(r *image.Record) string {

@@ -68,12 +68,12 @@ func readCheckpointConfig(archive string) (*metadata.ContainerConfig, error) {
 }
 
 // checkpointImage finds the image a checkpoint archive's container ran
-// from. ref, unless it is the archive itself, is the image the caller
-// expects: another image is refused.
-func (m *Manager) checkpointImage(archive, ref string) (*image.Record, error) {
+// from, and the name it had then. ref, unless it is the archive itself,
+// is the image the caller expects: another image is refused.
+func (m *Manager) checkpointImage(archive, ref string) (*image.Record, string, error) {
 	meta, err := readCheckpointConfig(archive)
 	if err != nil {
-		return nil, errdefs.InvalidArgument("config.image.image: %s is not a checkpoint archive: %v", archive, err)
+		return nil, "", errdefs.InvalidArgument("config.image.image: %s is not a checkpoint archive: %v", archive, err)
 	}
 	var img *image.Record
 	for _, r := range []string{meta.RootfsImageRef, meta.RootfsImageName} {
@@ -85,17 +85,21 @@ func (m *Manager) checkpointImage(archive, ref string) (*image.Record, error) {
 		}
 	}
 	if img == nil {
-		return nil, errdefs.NotFound("config.image.image: the image of checkpoint %s (%s, %s) is not present: pull it first",
+		return nil, "", errdefs.NotFound("config.image.image: the image of checkpoint %s (%s, %s) is not present: pull it first",
 			archive, meta.RootfsImageName, meta.RootfsImageRef)
 	}
 	if ref != "" && ref != archive {
 		want, err := m.opts.Images.Get(ref)
 		if err != nil || want.ID != img.ID {
-			return nil, errdefs.InvalidArgument("config.image.image: %q is not the image the checkpoint ran from (%s, %s)",
+			return nil, "", errdefs.InvalidArgument("config.image.image: %q is not the image the checkpoint ran from (%s, %s)",
 				ref, meta.RootfsImageName, img.ID)
 		}
 	}
-	return img, nil
+	name := meta.RootfsImageName
+	if name == "" {
+		name = img.ID.String()
+	}
+	return img, name, nil
 }
 
 // checkpointDir holds a restoring container's unpacked archive.

@@ -99,8 +99,8 @@ func TestCheckpointAndRestoreContainer(t *testing.T) {
 	pod2ID := runPod(t, b, pod2)
 	rcfg := ctrConfig("counter", archive)
 	rid := createContainer(t, b, pod2ID, pod2, rcfg)
-	if st := ctrStatus(t, b, rid); st.State != runtime.ContainerState_CONTAINER_CREATED || !strings.Contains(st.Image.GetImage(), "busybox") {
-		t.Errorf("restored container before its start: %v image %q, want created from busybox", st.State, st.Image.GetImage())
+	if st := ctrStatus(t, b, rid); st.State != runtime.ContainerState_CONTAINER_CREATED || st.Image.GetImage() != img {
+		t.Errorf("restored container before its start: %v image %q, want created from %s", st.State, st.Image.GetImage(), img)
 	}
 	startContainer(t, b, rid)
 	waitForLogLines(t, logPathOf(pod2, rcfg), 10)
