@@ -1,6 +1,11 @@
 package integration
 
 import (
+	"context"
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -72,12 +77,70 @@ func TestImageFsInfoGrowsWithPull(t *testing.T) {
 	}
 }
 
-func TestUnimplementedRuntimeCalls(t *testing.T) {
+// TestEveryCRICallIsImplemented (root): each RPC of the RuntimeService and
+// ImageService berth's cri-api declares, called with an empty request,
+// answers something other than Unimplemented (mostly InvalidArgument or
+// NotFound naming what is missing).
+func TestEveryCRICallIsImplemented(t *testing.T) {
 	b := startBerthd(t, "")
-	_, err := b.RT.CheckpointContainer(ctxT(t), &runtime.CheckpointContainerRequest{ContainerId: "x"})
-	if status.Code(err) != codes.Unimplemented {
-		t.Fatalf("want Unimplemented, got %v", err)
+	n := 0
+	for _, sd := range []grpc.ServiceDesc{runtime.RuntimeService_ServiceDesc, runtime.ImageService_ServiceDesc} {
+		for _, m := range sd.Methods {
+			req, resp := criMessage(t, m.MethodName+"Request"), criMessage(t, m.MethodName+"Response")
+			err := b.conn.Invoke(ctxT(t), "/"+sd.ServiceName+"/"+m.MethodName, req, resp)
+			if status.Code(err) == codes.Unimplemented {
+				t.Errorf("%s: %v", m.MethodName, err)
+			}
+			n++
+		}
+		for _, st := range sd.Streams {
+			// GetContainerEvents sends nothing until an event: a short wait.
+			ctx, cancel := context.WithTimeout(ctxT(t), 2*time.Second)
+			stream, err := b.conn.NewStream(ctx, &grpc.StreamDesc{ServerStreams: true}, "/"+sd.ServiceName+"/"+st.StreamName)
+			if err == nil {
+				err = stream.SendMsg(criMessage(t, streamRequest(st.StreamName)))
+			}
+			if err == nil {
+				err = stream.CloseSend()
+			}
+			if err == nil {
+				err = stream.RecvMsg(criMessage(t, streamResponse(st.StreamName)))
+			}
+			cancel()
+			if status.Code(err) == codes.Unimplemented {
+				t.Errorf("%s: %v", st.StreamName, err)
+			}
+			n++
+		}
 	}
+	if n < 43 {
+		t.Errorf("called %d RPCs, want the 43 of cri-api v0.37 at least", n)
+	}
+}
+
+// criMessage is a new message of the CRI's package by its name.
+func criMessage(t *testing.T, name string) proto.Message {
+	mt, err := protoregistry.GlobalTypes.FindMessageByName(protoreflect.FullName("runtime.v1." + name))
+	if err != nil {
+		t.Fatalf("message %s: %v", name, err)
+	}
+	return mt.New().Interface()
+}
+
+// streamRequest and streamResponse name a streaming RPC's messages: the
+// Stream* calls take their List call's request and send one item each.
+func streamRequest(name string) string {
+	if name == "GetContainerEvents" {
+		return "GetEventsRequest"
+	}
+	return name + "Request"
+}
+
+func streamResponse(name string) string {
+	if name == "GetContainerEvents" {
+		return "ContainerEventResponse"
+	}
+	return name + "Response"
 }
 
 func TestSecondDaemonOnSameRootRefuses(t *testing.T) {

@@ -26,7 +26,10 @@ func TestHandlersReportWhatTheyCanDo(t *testing.T) {
 	for _, h := range st.RuntimeHandlers {
 		features[h.Name] = h.Features
 	}
-	if !features["runc"].GetRecursiveReadOnlyMounts() || !features[""].GetRecursiveReadOnlyMounts() || features["runc"].GetUserNamespaces() {
+	// runc lists user namespaces and this host's layer store takes idmapped
+	// mounts (TestPodWithItsOwnUserNamespace runs such a pod).
+	if !features["runc"].GetRecursiveReadOnlyMounts() || !features[""].GetRecursiveReadOnlyMounts() ||
+		!features["runc"].GetUserNamespaces() || !features[""].GetUserNamespaces() {
 		t.Errorf("runc's features: %v (default: %v)", features["runc"], features[""])
 	}
 	conds := map[string]*runtime.RuntimeCondition{}
