@@ -98,5 +98,10 @@ func criMount(m *runtime.Mount) (specs.Mount, error) {
 	} else {
 		opts = append(opts, "rw")
 	}
+	for _, o := range m.GetMountOptions() { // validated: noexec, nosuid, nodev, access times
+		if o != "ro" { // readonly says it
+			opts = append(opts, o)
+		}
+	}
 	return specs.Mount{Destination: filepath.Clean(m.GetContainerPath()), Type: "bind", Source: m.GetHostPath(), Options: opts}, nil
 }

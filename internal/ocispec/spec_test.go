@@ -297,3 +297,16 @@ func TestUserNamespaceJoinsThePodsAndMayBeUnmasked(t *testing.T) {
 		t.Fatalf("host user namespace: %v %v", s.Linux.MaskedPaths, err)
 	}
 }
+
+func TestMountOptionsReachTheRuntime(t *testing.T) {
+	in := baseInput()
+	in.Config.Mounts = []*runtime.Mount{{ContainerPath: "/data", HostPath: "/srv", Readonly: true, MountOptions: []string{"noexec", "ro", "nosuid"}}}
+	s, err := Generate(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := mountAt(s, "/data")
+	if m == nil || !reflect.DeepEqual(m.Options, []string{"rbind", "rprivate", "ro", "noexec", "nosuid"}) {
+		t.Fatalf("/data mount %+v", m)
+	}
+}

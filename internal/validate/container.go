@@ -2,7 +2,9 @@ package validate
 
 import (
 	"fmt"
+	"maps"
 	"path"
+	"slices"
 	"strings"
 
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
@@ -104,11 +106,22 @@ func mount(field string, m *runtime.Mount) error {
 		return fieldError(field+".recursive_read_only", "needs readonly and private propagation, as the CRI says")
 	}
 	for i, o := range m.GetMountOptions() {
-		if o == "" || strings.ContainsAny(o, ",\x00\n") {
-			return fieldError(fmt.Sprintf("%s.mount_options[%d]", field, i), "%q is not one mount option", o)
+		if !bindMountOptions[o] {
+			return fieldError(fmt.Sprintf("%s.mount_options[%d]", field, i), "%q is not a bind mount option berth applies (one of %s)", o, strings.Join(slices.Sorted(maps.Keys(bindMountOptions)), ", "))
+		}
+		if o == "ro" && !m.GetReadonly() {
+			return fieldError(fmt.Sprintf("%s.mount_options[%d]", field, i), "ro: set readonly instead")
 		}
 	}
 	return nil
+}
+
+// bindMountOptions are the mount_options a volume may ask for: those that
+// only take away (no exec, no setuid, no devices, read-only) or tune access
+// times. Propagation and recursion have their own fields.
+var bindMountOptions = map[string]bool{
+	"noexec": true, "nosuid": true, "nodev": true, "ro": true,
+	"noatime": true, "nodiratime": true, "relatime": true, "strictatime": true,
 }
 
 // MountTarget refuses destinations that would shadow the root or the /proc

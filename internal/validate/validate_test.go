@@ -218,6 +218,12 @@ func TestContainerRefuses(t *testing.T) {
 		{"relative host path", func(c *runtime.ContainerConfig) { c.Mounts[0].HostPath = "srv" }, "config.mounts[0].host_path"},
 		{"propagation", func(c *runtime.ContainerConfig) { c.Mounts[0].Propagation = 3 }, "config.mounts[0].propagation"},
 		{"mount option comma", func(c *runtime.ContainerConfig) { c.Mounts[0].MountOptions = []string{"ro,suid"} }, "config.mounts[0].mount_options[0]"},
+		{"mount option suid", func(c *runtime.ContainerConfig) { c.Mounts[0].MountOptions = []string{"noexec", "suid"} }, "config.mounts[0].mount_options[1]"},
+		{"mount option rshared", func(c *runtime.ContainerConfig) { c.Mounts[0].MountOptions = []string{"rshared"} }, "config.mounts[0].mount_options[0]"},
+		{"mount option ro on a writable mount", func(c *runtime.ContainerConfig) {
+			c.Mounts[0].Readonly = false
+			c.Mounts[0].MountOptions = []string{"ro"}
+		}, "config.mounts[0].mount_options[0]"},
 		{"device path", func(c *runtime.ContainerConfig) { c.Devices[0].HostPath = "fuse" }, "config.devices[0].host_path"},
 		{"device permissions", func(c *runtime.ContainerConfig) { c.Devices[0].Permissions = "rwx" }, "config.devices[0].permissions"},
 		{"cpuset garbage", func(c *runtime.ContainerConfig) { c.Linux.Resources.CpusetCpus = "garbage" }, "config.linux.resources.cpuset_cpus"},

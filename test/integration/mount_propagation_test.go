@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -75,5 +76,49 @@ func TestBidirectionalMountPropagation(t *testing.T) {
 	_, err := b.RT.CreateContainer(ctxT(t), &runtime.CreateContainerRequest{PodSandboxId: podID, Config: cfg, SandboxConfig: pod})
 	if statusCode(err) != "InvalidArgument" || !strings.Contains(err.Error(), "not shared") {
 		t.Fatalf("bidirectional mount of a private source: %v", err)
+	}
+}
+
+// TestMountOptionsApply (root): a volume's mount_options reach the mount:
+// with noexec a binary on it cannot run, without it the same one can; a
+// nosuid volume shows the flag in the container's mount table.
+func TestMountOptionsApply(t *testing.T) {
+	ti := images(t)
+	b := startBerthd(t, "")
+	img := mustPull(t, b, ti.Ref("busybox:latest"))
+	dir := t.TempDir()
+	data, err := os.ReadFile("/bin/busybox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "busybox"), data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	pod := podConfig(t, "mountopts")
+	podID := runPod(t, b, pod)
+	for _, c := range []struct {
+		name string
+		opts []string
+		want string
+	}{
+		{"plain", nil, "ran"},
+		{"noexec", []string{"noexec", "nosuid"}, "refused"},
+	} {
+		cfg := ctrConfig(c.name, img, "sh", "-c", "if /data/busybox true; then echo ran; else echo refused; fi; grep ' /data ' /proc/self/mounts")
+		cfg.Mounts = []*runtime.Mount{{HostPath: dir, ContainerPath: "/data", MountOptions: c.opts}}
+		id := runContainer(t, b, podID, pod, cfg)
+		waitExited(t, b, id, 10*time.Second)
+		var out strings.Builder
+		for _, l := range logLines(t, logPathOf(pod, cfg)) {
+			out.WriteString(l[2] + "\n")
+		}
+		if !strings.Contains("\n"+out.String(), "\n"+c.want+"\n") {
+			t.Errorf("%s: %q, want %s", c.name, out.String(), c.want)
+		}
+		for _, o := range c.opts {
+			if !strings.Contains(out.String(), o) {
+				t.Errorf("%s: the mount lacks %s: %q", c.name, o, out.String())
+			}
+		}
 	}
 }
