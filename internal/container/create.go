@@ -346,12 +346,15 @@ func (m *Manager) shimCreate(ctx context.Context, cr *creation) (func(), error) 
 	return func() { client.Delete(context.Background(), cr.c.ID) }, nil
 }
 
+// record writes a new container's record and makes it known. Nobody has
+// its ID before, so the write needs no lock: concurrent creations share
+// commits (store.Update).
 func (m *Manager) record(_ context.Context, cr *creation) (func(), error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	if err := m.db.Update(func(tx *store.Tx) error { return tx.Put(store.Containers, cr.c.ID, cr.c) }); err != nil {
 		return nil, fmt.Errorf("record container: %w", err)
 	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	m.reg.Put(cr.c)
 	m.exited[cr.c.ID] = make(chan struct{})
 	return func() {

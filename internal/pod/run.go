@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/berth-runtime/berth/internal/network"
 	"github.com/berth-runtime/berth/internal/registry"
 	"github.com/berth-runtime/berth/internal/shim"
+	"github.com/berth-runtime/berth/internal/store"
 	"github.com/berth-runtime/berth/internal/validate"
 )
 
@@ -78,8 +80,12 @@ func (m *Manager) Run(ctx context.Context, cfg *runtime.PodSandboxConfig, handle
 		{"infra", func() error { return m.startInfra(ctx, s) }},
 		{"record", func() error { err := m.record(s); recorded = err == nil; return err }},
 	}
+	var timings []any
 	for _, step := range steps {
-		if err := step.do(); err != nil {
+		stepStart := time.Now()
+		err := step.do()
+		timings = append(timings, step.name, time.Since(stepStart))
+		if err != nil {
 			return nil, fmt.Errorf("run pod %s (%s): %w", s.ID, step.name, err)
 		}
 		if step.name == m.opts.FailAfter {
@@ -88,6 +94,7 @@ func (m *Manager) Run(ctx context.Context, cfg *runtime.PodSandboxConfig, handle
 		crashpoint.Reached("pod:" + step.name)
 	}
 	done = true
+	slog.Debug("pod ran", append([]any{"id", s.ID}, timings...)...)
 	m.watchShim(s)
 	return s.clone(), nil
 }
@@ -227,10 +234,18 @@ func stopShim(c *shim.Client) {
 	waitGone(c, pid)
 }
 
+// record writes a new pod's record and makes it known. Nobody has its ID
+// before, so the write needs no lock: concurrent runs then share commits
+// (store.Update) instead of queueing for the manager's lock one fsync at a
+// time.
 func (m *Manager) record(s *Sandbox) error {
+	if err := m.db.Update(func(tx *store.Tx) error { return tx.Put(store.Sandboxes, s.ID, s) }); err != nil {
+		return fmt.Errorf("record pod %s: %w", s.ID, err)
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.save(s)
+	m.reg.Put(s)
+	return nil
 }
 
 func hostname(cfg *runtime.PodSandboxConfig) string {
