@@ -33,6 +33,7 @@ type container struct {
 	stdin   *os.File // our end of the container's stdin, when it has one
 	console *os.File // the pty master of a container with a terminal
 	exited  chan struct{}
+	reaped  chan struct{} // closed once its init is reaped, before its output is drained
 	// created is closed once the runtime's create returned, either way:
 	// a delete that arrives meanwhile (berthd undoing a creation a crash
 	// cut off) waits for it rather than racing the runtime.
@@ -151,7 +152,7 @@ func (s *Server) create(id string, req *wire.CreateRequest) *wire.Response {
 		s.mu.Unlock()
 		return failure(wire.CodeFailedPrecondition, fmt.Errorf("shim is shutting down"))
 	}
-	c := &container{id: id, req: *req, exited: make(chan struct{}), created: make(chan struct{}),
+	c := &container{id: id, req: *req, exited: make(chan struct{}), reaped: make(chan struct{}), created: make(chan struct{}),
 		state: wire.State{ID: id, Status: wire.StatusCreated}}
 	s.containers[id] = c // reserve the id while the runtime works
 	s.mu.Unlock()
@@ -323,6 +324,7 @@ func lastRuntimeError(logFile string, ws syscall.WaitStatus) string {
 // and records the exit durably before anyone is told.
 func (s *Server) monitor(c *container, wait <-chan syscall.WaitStatus, copiers *sync.WaitGroup) {
 	ws := <-wait
+	close(c.reaped)
 	exitedAt := time.Now().UTC()
 	drained := make(chan struct{})
 	go func() { copiers.Wait(); close(drained) }()
@@ -431,6 +433,10 @@ func (c *container) kill(sig int) error {
 // createWait bounds how long a delete waits for a create in progress.
 const createWait = time.Minute
 
+// killReapWait bounds how long a delete waits for a killed container's
+// exit before it leaves the rest to the runtime.
+const killReapWait = 2 * time.Second
+
 // delete removes the container from the runtime (killing it if needed)
 // and forgets it.
 func (s *Server) delete(c *container) *wire.Response {
@@ -441,6 +447,16 @@ func (s *Server) delete(c *container) *wire.Response {
 	}
 	if c.failed {
 		return failure(wire.CodeNotFound, fmt.Errorf("container %s not found in shim (its creation failed)", c.id))
+	}
+	// Kill a live container ourselves and see it reaped first: runc's
+	// delete --force of a running container polls every 100 ms for it to
+	// go, a stopped one it deletes at once. (It still kills whatever else
+	// runs in the container's cgroup.)
+	if c.kill(int(unix.SIGKILL)) == nil {
+		select {
+		case <-c.reaped:
+		case <-time.After(killReapWait):
+		}
 	}
 	if err := s.run(nil, "delete", runtimeOf(c.req).Delete(c.id, true)); err != nil {
 		if !strings.Contains(err.Error(), "not exist") && !strings.Contains(err.Error(), "not found") {
