@@ -211,15 +211,7 @@ func (m *Manager) writeCheckpointFiles(c *Container, rt ociruntime.Runtime, work
 func writeRootfsDiff(upper string, w io.Writer) ([]string, error) {
 	tw := tar.NewWriter(w)
 	deleted := []string{}
-	err := filepath.WalkDir(upper, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || path == upper {
-			return err
-		}
-		rel, _ := filepath.Rel(upper, path)
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
+	err := eachEntry(upper, func(path, rel string, info fs.FileInfo) error {
 		if st, ok := info.Sys().(*syscall.Stat_t); ok && info.Mode()&fs.ModeCharDevice != 0 && st.Rdev == 0 {
 			deleted = append(deleted, rel)
 			return tw.WriteHeader(&tar.Header{Name: filepath.Join(filepath.Dir(rel), ".wh."+filepath.Base(rel)),
@@ -228,7 +220,7 @@ func writeRootfsDiff(upper string, w io.Writer) ([]string, error) {
 		if err := writeEntry(tw, path, rel, info); err != nil {
 			return err
 		}
-		if d.IsDir() {
+		if info.IsDir() {
 			if v, err := getxattr(path, "trusted.overlay.opaque"); err == nil && v == "y" {
 				return tw.WriteHeader(&tar.Header{Name: filepath.Join(rel, ".wh..wh..opq"), Typeflag: tar.TypeReg, Mode: 0o600})
 			}
@@ -239,6 +231,22 @@ func writeRootfsDiff(upper string, w io.Writer) ([]string, error) {
 		return nil, err
 	}
 	return deleted, tw.Close()
+}
+
+// eachEntry calls fn for every file below dir (not dir itself), with its
+// path relative to dir and its lstat.
+func eachEntry(dir string, fn func(path, rel string, info fs.FileInfo) error) error {
+	return filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || path == dir {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		return fn(path, rel, info)
+	})
 }
 
 // writeEntry writes one file of the host at path as name.
@@ -291,17 +299,7 @@ func writeArchive(dir, file string) error {
 	}
 	defer os.Remove(tmp.Name())
 	tw := tar.NewWriter(tmp)
-	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || path == dir {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, path)
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		return writeEntry(tw, path, rel, info)
-	})
+	err = eachEntry(dir, func(path, rel string, info fs.FileInfo) error { return writeEntry(tw, path, rel, info) })
 	if err == nil {
 		err = tw.Close()
 	}
