@@ -30,18 +30,20 @@ type Scenario struct {
 	Target  float64
 }
 
-// Scenarios are the figures, in the order they are reported.
+// Scenarios are the figures, in the order they are reported, with the
+// targets the project set (the brief: every latency at most half of the
+// best peer's; issue 17: a 100-pod burst 0.4x, relisting 0.5x).
 var Scenarios = []Scenario{
 	{Name: "pod-start", Run: podStart, Target: 0.5},
 	{Name: "container-start", Run: containerStart, Target: 0.5},
-	{Name: "exec-sync", Run: execSync},
+	{Name: "exec-sync", Run: execSync, Target: 0.5},
 	{Name: "exec-stream", Run: execStream},
 	{Name: "stop-remove", Run: stopRemove, Target: 0.5},
 	{Name: "pull", Run: pull, Divisor: 10, Target: 0.7},
 	{Name: "batch-10", Run: batch(10), Divisor: 10},
 	{Name: "batch-50", Run: batch(50), Divisor: 25},
-	{Name: "batch-100", Run: batch(100), Divisor: 50, Target: 0.5},
-	{Name: "list-100", Run: listWith100},
+	{Name: "batch-100", Run: batch(100), Divisor: 50, Target: 0.4},
+	{Name: "list-100", Run: listWith100, Target: 0.5},
 }
 
 var seq atomic.Int64
