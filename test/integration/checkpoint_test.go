@@ -40,6 +40,15 @@ func workingCriu(t *testing.T) string {
 	return criu
 }
 
+// berthdWithCriu starts berthd with a working criu and pulls busybox.
+func berthdWithCriu(t *testing.T) (*berthd, *testImages, string) {
+	t.Helper()
+	criu := workingCriu(t)
+	ti := images(t)
+	b := startBerthd(t, "[runtime]\ncriu = \""+criu+"\"\n")
+	return b, ti, mustPull(t, b, ti.Ref("busybox:latest"))
+}
+
 // TestCheckpointAndRestoreContainer (root, a working criu): a container
 // counting in a shell variable, with a file it keeps open and writes to
 // and a file of its image it deleted, is checkpointed while it runs on (the
@@ -48,10 +57,7 @@ func workingCriu(t *testing.T) string {
 // checkpoint was taken, into the same open file, which kept what was
 // written before; the deleted file stays deleted. Refusals name the field.
 func TestCheckpointAndRestoreContainer(t *testing.T) {
-	criu := workingCriu(t)
-	ti := images(t)
-	b := startBerthd(t, "[runtime]\ncriu = \""+criu+"\"\n")
-	img := mustPull(t, b, ti.Ref("busybox:latest"))
+	b, _, img := berthdWithCriu(t)
 	pod := podConfig(t, "ckpt")
 	podID := runPod(t, b, pod)
 	cfg := ctrConfig("counter", img, "sh", "-c",
@@ -197,10 +203,7 @@ func waitForLogLines(t *testing.T, log string, n int) {
 // it, and once started each counts on from where it was. Requests that
 // cannot mean anything are refused before anything is written or made.
 func TestCheckpointAndRestorePod(t *testing.T) {
-	criu := workingCriu(t)
-	ti := images(t)
-	b := startBerthd(t, "[runtime]\ncriu = \""+criu+"\"\n")
-	img := mustPull(t, b, ti.Ref("busybox:latest"))
+	b, ti, img := berthdWithCriu(t)
 	pod := podConfig(t, "podckpt")
 	podID := runPod(t, b, pod)
 	count := "i=0; while true; do i=$((i+1)); echo $i; sleep 0.05; done"
