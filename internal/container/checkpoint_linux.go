@@ -7,7 +7,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -137,11 +136,11 @@ func (m *Manager) checkpointable(id string) (*Container, error) {
 func (m *Manager) whilePaused(ctx context.Context, cs []*Container, fn func() error) (err error) {
 	for _, c := range cs {
 		rt, _ := m.runtime(c.Handler)
-		if err := runRuntime(ctx, rt.Pause(c.ID)); err != nil {
+		if err := ociruntime.Run(ctx, "pause", rt.Pause(c.ID)); err != nil {
 			return fmt.Errorf("pause container %s for its checkpoint: %w", c.ID, err)
 		}
 		defer func() {
-			if rerr := runRuntime(context.WithoutCancel(ctx), rt.Resume(c.ID)); rerr != nil && err == nil {
+			if rerr := ociruntime.Run(context.WithoutCancel(ctx), "resume", rt.Resume(c.ID)); rerr != nil && err == nil {
 				err = fmt.Errorf("resume container %s after its checkpoint: %w", c.ID, rerr)
 			}
 		}()
@@ -159,18 +158,10 @@ func (m *Manager) checkpointPaused(ctx context.Context, c *Container, work strin
 	argv := rt.Checkpoint(c.ID, ociruntime.CheckpointOpts{
 		ImagePath: filepath.Join(work, metadata.CheckpointDirectory), WorkPath: work, Criu: m.opts.Criu, LeaveRunning: true,
 	})
-	if err := runRuntime(ctx, argv); err != nil {
+	if err := ociruntime.Run(ctx, "checkpoint", argv); err != nil {
 		return fmt.Errorf("checkpoint container %s: %w (CRIU's log: %s)", c.ID, err, lastLines(filepath.Join(work, metadata.DumpLogFile), 3))
 	}
 	return m.writeCheckpointFiles(c, rt, work)
-}
-
-// runRuntime runs one runtime command from berthd, its output in the error.
-func runRuntime(ctx context.Context, argv []string) error {
-	if out, err := exec.CommandContext(ctx, argv[0], argv[1:]...).CombinedOutput(); err != nil {
-		return fmt.Errorf("%s %s: %s: %w", filepath.Base(argv[0]), argv[3], strings.TrimSpace(string(out)), err)
-	}
-	return nil
 }
 
 // writeCheckpointFiles adds what is not CRIU's to a checkpoint dir.

@@ -2,7 +2,7 @@
 // crun), in the shape of containerd's go-runc: a Runtime for what every
 // call shares, an options struct per verb. It builds argv, with the
 // standard library alone: berth-shim (paid per pod) runs them through its
-// reaper, berthd through os/exec (ForceDelete runs its one). No other
+// reaper, berthd through Run (a dead shim's ForceDelete, checkpoints). No other
 // package spells a runtime verb.
 package ociruntime
 
