@@ -109,7 +109,7 @@ type blobWriter struct {
 	store    *contentStore
 	expected digest.Digest
 	file     *os.File
-	hash     hash.Hash
+	hash     hash.Hash // nil: the source checks the digest
 	size     int64
 }
 
@@ -128,10 +128,24 @@ func (c *contentStore) NewWriter(expected digest.Digest) (*blobWriter, error) {
 	return &blobWriter{store: c, expected: expected, file: f, hash: expected.Algorithm().Hash()}, nil
 }
 
+// NewCheckedWriter starts writing a blob whose source checks it: a reader
+// that fails at its end unless what it gave hashes to expected
+// (go-containerregistry's remote layers do). The writer does not hash it
+// a second time; Commit must come only after that reader's clean end.
+func (c *contentStore) NewCheckedWriter(expected digest.Digest) (*blobWriter, error) {
+	w, err := c.NewWriter(expected)
+	if err == nil {
+		w.hash = nil
+	}
+	return w, err
+}
+
 // Write appends to the blob.
 func (w *blobWriter) Write(p []byte) (int, error) {
 	n, err := w.file.Write(p)
-	w.hash.Write(p[:n])
+	if w.hash != nil {
+		w.hash.Write(p[:n])
+	}
 	w.size += int64(n)
 	return n, err
 }
@@ -139,11 +153,18 @@ func (w *blobWriter) Write(p []byte) (int, error) {
 // Size is the number of bytes written so far.
 func (w *blobWriter) Size() int64 { return w.size }
 
+// digest is what was written, as hashed here or as the source checked it.
+func (w *blobWriter) digest() digest.Digest {
+	if w.hash == nil {
+		return w.expected
+	}
+	return digest.NewDigest(w.expected.Algorithm(), w.hash)
+}
+
 // Commit verifies the digest, syncs and publishes the blob. On any error the
 // partial blob is removed.
 func (w *blobWriter) Commit() error {
-	got := digest.NewDigest(w.expected.Algorithm(), w.hash)
-	if got != w.expected {
+	if got := w.digest(); got != w.expected {
 		w.Abort()
 		return fmt.Errorf("blob digest mismatch: expected %s, got %s: %w", w.expected, got, errdefs.ErrDataLoss)
 	}

@@ -101,7 +101,7 @@ func (s *Service) importImage(img v1.Image, tags []Reference) (*Record, error) {
 		if err != nil {
 			return nil, fmt.Errorf("layer %s: %w", l.Digest, err)
 		}
-		err = s.unpackLayer(blob, l)
+		err = s.unpackLayer(blob, l, false)
 		blob.Close()
 		if err != nil {
 			return nil, err

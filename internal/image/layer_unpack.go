@@ -22,13 +22,19 @@ var (
 
 // unpackLayer streams a layer blob into the content store and, in the same
 // pass, decompresses and unpacks it into the layer store. The layer and the
-// blob become visible only if both digests match.
-func (s *Service) unpackLayer(blob io.Reader, l Layer) error {
-	return classifyUnpack(s.storeAndUnpack(blob, l), l.Digest)
+// blob become visible only if both digests match. checked says that blob
+// fails at its end unless it has l.Digest (a registry layer: go-containerregistry
+// hashes it as it comes), so it is not hashed twice.
+func (s *Service) unpackLayer(blob io.Reader, l Layer, checked bool) error {
+	return classifyUnpack(s.storeAndUnpack(blob, l, checked), l.Digest)
 }
 
-func (s *Service) storeAndUnpack(blob io.Reader, l Layer) (err error) {
-	w, err := s.content.NewWriter(l.Digest)
+func (s *Service) storeAndUnpack(blob io.Reader, l Layer, checked bool) (err error) {
+	newWriter := s.content.NewWriter
+	if checked {
+		newWriter = s.content.NewCheckedWriter
+	}
+	w, err := newWriter(l.Digest)
 	if err != nil {
 		return err
 	}

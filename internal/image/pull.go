@@ -235,7 +235,7 @@ func (s *Service) fetchLayerOnce(ctx context.Context, puller *remote.Puller, rep
 	defer blob.Close()
 	src := &blobSource{r: blob}
 	counted := &progressReader{r: src, hub: &s.progress, ref: ref, ev: ProgressEvent{Layer: l.Digest, Total: l.Size}}
-	err = s.unpackLayer(counted, l)
+	err = s.unpackLayer(counted, l, true) // Compressed() checks the digest at the end
 	if err == nil {
 		return nil
 	}
