@@ -25,6 +25,11 @@ import (
 	"github.com/berth-runtime/berth/internal/shim/wire"
 )
 
+// shimMemoryLimit is where the runtime collects on its own: far above what
+// a shim holds (about 1 MB live with a few containers), so that only a
+// runaway (a long stream of frames with no pause) meets it.
+const shimMemoryLimit = 64 << 20
+
 func main() {
 	dir := flag.String("dir", "", "the shim's directory")
 	socket := flag.String("socket", "", "the socket to serve on")
@@ -33,8 +38,11 @@ func main() {
 		fmt.Fprintln(os.Stderr, "berth-shim: --dir and --socket are required")
 		os.Exit(2)
 	}
-	// A monitor is paid per pod: keep the heap small and collect often.
-	debug.SetGCPercent(50)
+	// A monitor is paid per pod: it collects its garbage when it made some
+	// (memtrim.Sparing), not every two minutes as the runtime would; the
+	// memory limit is a backstop that no pod's shim comes near.
+	debug.SetGCPercent(-1)
+	debug.SetMemoryLimit(shimMemoryLimit)
 	if err := run(*dir, *socket); err != nil {
 		logf("fatal: %v", err)
 		os.Exit(1)
@@ -46,8 +54,10 @@ func run(dir, sock string) error {
 		return fmt.Errorf("become subreaper: %w", err)
 	}
 	// A monitor is paid per pod: give memory back 2 s after each burst of
-	// requests.
-	s, err := server.New(dir, logf, server.Idle{Delay: 2 * time.Second, Do: memtrim.Trim})
+	// requests (collecting if the burst made garbage: an ExecSync makes
+	// ~80 KB), and collect during a long burst.
+	trim := &memtrim.Sparing{Idle: 256 << 10, Busy: 4 << 20}
+	s, err := server.New(dir, logf, server.Idle{Delay: 2 * time.Second, Do: trim.Trim, Busy: trim.Check})
 	if err != nil {
 		return err
 	}
@@ -63,7 +73,7 @@ func run(dir, sock string) error {
 		ready.Write([]byte("ready\n"))
 		ready.Close()
 	}
-	memtrim.Trim()
+	trim.Trim()
 	err = s.Serve(l)
 	os.Remove(sock)
 	os.Remove(filepath.Join(dir, wire.PidName))

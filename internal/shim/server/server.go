@@ -27,22 +27,29 @@ type Server struct {
 
 	idleTimer *time.Timer
 	idleDelay time.Duration
+	onBusy    func()
 }
 
-// busy postpones the idle hook.
+// busy postpones the idle hook and tells the busy one.
 func (s *Server) busy() {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.idleTimer != nil {
 		s.idleTimer.Reset(s.idleDelay)
+	}
+	s.mu.Unlock()
+	if s.onBusy != nil {
+		s.onBusy()
 	}
 }
 
 // Idle is what a shim does once no request has come for Delay (and again
-// after each later burst of requests): berth-shim gives memory back.
+// after each later burst of requests), and on each request: berth-shim
+// collects its garbage and gives memory back.
 type Idle struct {
 	Delay time.Duration
 	Do    func()
+	// Busy, if set, is called on each request.
+	Busy func()
 }
 
 // New prepares a shim serving from dir (its socket, exit files and log),
@@ -57,6 +64,7 @@ func New(dir string, logf func(string, ...any), idle Idle) (*Server, error) {
 	if idle.Do != nil {
 		s.idleTimer, s.idleDelay = time.AfterFunc(idle.Delay, idle.Do), idle.Delay
 	}
+	s.onBusy = idle.Busy
 	return s, nil
 }
 

@@ -1,0 +1,66 @@
+package memtrim
+
+import (
+	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
+	"testing"
+)
+
+func gcCycles() uint64 {
+	s := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
+var sink [][]byte
+
+// garbage allocates n bytes that are dropped at once.
+func garbage(n int) {
+	for ; n > 0; n -= 4096 {
+		sink = append(sink, make([]byte, 4096))
+	}
+	sink = nil
+}
+
+// With the collector off, Sparing collects only after enough garbage: the
+// idle trim at Idle bytes, the busy check at Busy, and each counts from
+// the last collection, its own or the runtime's.
+func TestSparingCollectsOnlyAfterGarbage(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	runtime.GC()
+	s := &Sparing{Idle: 256 << 10, Busy: 1 << 20}
+	s.Trim() // the first one starts the count
+	before := gcCycles()
+	garbage(64 << 10)
+	s.Trim()
+	s.Check()
+	if n := gcCycles() - before; n != 0 {
+		t.Fatalf("64 KB of garbage: %d collections, want none", n)
+	}
+	garbage(256 << 10)
+	s.Check()
+	if n := gcCycles() - before; n != 0 {
+		t.Fatalf("320 KB of garbage, busy check at 1 MB: %d collections, want none", n)
+	}
+	s.Trim()
+	if n := gcCycles() - before; n != 1 {
+		t.Fatalf("320 KB of garbage, idle trim at 256 KB: %d collections, want 1", n)
+	}
+	s.Trim()
+	if n := gcCycles() - before; n != 1 {
+		t.Fatalf("a trim right after a collection collected again (%d)", n)
+	}
+	garbage(1 << 20)
+	s.Check()
+	if n := gcCycles() - before; n != 2 {
+		t.Fatalf("1 MB of garbage, busy check at 1 MB: %d collections, want 2", n)
+	}
+	garbage(200 << 10)
+	runtime.GC() // the runtime's own collection restarts the count
+	garbage(100 << 10)
+	s.Trim()
+	if n := gcCycles() - before; n != 3 {
+		t.Fatalf("100 KB since the runtime collected: %d collections, want 3 (the runtime's only)", n)
+	}
+}
