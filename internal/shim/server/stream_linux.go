@@ -199,8 +199,9 @@ func (p *execProcess) closeAll() {
 // pumpInput applies the client's frames (stdin data, stdin close, resize)
 // until the connection ends.
 func pumpInput(r *bufio.Reader, stdin, console *os.File) {
+	var buf []byte
 	for {
-		typ, payload, err := wire.ReadFrame(r)
+		typ, payload, err := wire.ReadFrameInto(r, &buf)
 		if err != nil {
 			return
 		}

@@ -39,8 +39,9 @@ type StreamRequest struct {
 
 // FrameWriter writes frames; it is safe for concurrent use.
 type FrameWriter struct {
-	mu sync.Mutex
-	w  io.Writer
+	mu  sync.Mutex
+	w   io.Writer
+	hdr [5]byte // under mu: a header on the stack would escape to the heap
 }
 
 // NewFrameWriter writes frames to w.
@@ -50,10 +51,9 @@ func NewFrameWriter(w io.Writer) *FrameWriter { return &FrameWriter{w: w} }
 func (f *FrameWriter) Write(typ byte, payload []byte) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var hdr [5]byte
-	hdr[0] = typ
-	binary.BigEndian.PutUint32(hdr[1:], uint32(len(payload)))
-	if _, err := f.w.Write(hdr[:]); err != nil {
+	f.hdr[0] = typ
+	binary.BigEndian.PutUint32(f.hdr[1:], uint32(len(payload)))
+	if _, err := f.w.Write(f.hdr[:]); err != nil {
 		return err
 	}
 	_, err := f.w.Write(payload)
@@ -78,21 +78,47 @@ func (s frameStream) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// ReadFrame reads one frame.
+// ReadFrame reads one frame into a payload of its own.
 func ReadFrame(r io.Reader) (byte, []byte, error) {
-	var hdr [5]byte
-	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+	hdr := make([]byte, 5)
+	return readFrame(r, hdr, func(n uint32) []byte { return make([]byte, n) })
+}
+
+// keptFrame is the largest buffer ReadFrameInto keeps between frames.
+const keptFrame = 64 << 10
+
+// ReadFrameInto reads one frame into *buf, which it grows and keeps for
+// the next call (up to 64 KB; a larger frame gets its own): the payload is
+// valid until then. A stream of stdin frames (kubectl cp is a tar on
+// stdin) then allocates nothing per frame in berth-shim, which collects
+// its garbage only now and then.
+func ReadFrameInto(r io.Reader, buf *[]byte) (byte, []byte, error) {
+	if cap(*buf) < 5 {
+		*buf = make([]byte, keptFrame)
+	}
+	return readFrame(r, (*buf)[:5], func(n uint32) []byte {
+		if int(n) <= cap(*buf) {
+			return (*buf)[:n]
+		}
+		return make([]byte, n)
+	})
+}
+
+// readFrame reads a frame's header into hdr and its payload into what
+// payload gives for its length.
+func readFrame(r io.Reader, hdr []byte, payload func(n uint32) []byte) (byte, []byte, error) {
+	if _, err := io.ReadFull(r, hdr); err != nil {
 		return 0, nil, err
 	}
-	n := binary.BigEndian.Uint32(hdr[1:])
+	typ, n := hdr[0], binary.BigEndian.Uint32(hdr[1:])
 	if n > maxFrame {
 		return 0, nil, fmt.Errorf("frame of %d bytes is too large", n)
 	}
-	payload := make([]byte, n)
-	if _, err := io.ReadFull(r, payload); err != nil {
+	p := payload(n)
+	if _, err := io.ReadFull(r, p); err != nil {
 		return 0, nil, err
 	}
-	return hdr[0], payload, nil
+	return typ, p, nil
 }
 
 // ResizePayload encodes a terminal size.
