@@ -54,9 +54,11 @@ func run(dir, sock string) error {
 		return fmt.Errorf("become subreaper: %w", err)
 	}
 	// A monitor is paid per pod: give memory back 2 s after each burst of
-	// requests (collecting if the burst made garbage: an ExecSync makes
-	// ~80 KB), and collect during a long burst.
-	trim := &memtrim.Sparing{Idle: 256 << 10, Busy: 4 << 20}
+	// requests, collecting if the garbage outweighs what the collection
+	// costs (its first takes ~0.4 MB of mark-bit arenas; a container's
+	// creation leaves ~0.1 MB of garbage, an ExecSync ~80 KB), and collect
+	// during a long burst.
+	trim := &memtrim.Sparing{First: 384 << 10, Idle: 128 << 10, Busy: 4 << 20}
 	s, err := server.New(dir, logf, server.Idle{Delay: 2 * time.Second, Do: trim.Trim, Busy: trim.Check})
 	if err != nil {
 		return err

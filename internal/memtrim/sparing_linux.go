@@ -14,43 +14,63 @@ import (
 // cleared whenever reused, never given back) came to 0.2-0.4 MB per shim,
 // a third of what an idle shim holds. The process runs with the
 // collector off (SetGCPercent(-1)) and a memory limit as the backstop;
-// Sparing collects after a burst that allocated at least Idle bytes,
-// and during one that allocated Busy.
+// Sparing collects after a burst once the garbage outweighs what the
+// collection costs: First bytes before the process's first collection
+// (the arenas it will take), Idle after it (they are paid); and during a
+// burst that allocated Busy.
 type Sparing struct {
-	Idle uint64
-	Busy uint64
+	First uint64
+	Idle  uint64
+	Busy  uint64
 
 	mu    sync.Mutex
 	since uint64 // allocations counted at the last collection
 	seen  uint64 // collections counted then
+	// counts reads the bytes allocated and the collections so far (the
+	// runtime's metrics unless a test sets it).
+	counts func() (allocs, cycles uint64)
 }
 
-var sparingMetrics = []string{"/gc/heap/allocs:bytes", "/gc/cycles/total:gc-cycles"}
+func runtimeCounts() (allocs, cycles uint64) {
+	samples := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}, {Name: "/gc/cycles/total:gc-cycles"}}
+	metrics.Read(samples)
+	return samples[0].Value.Uint64(), samples[1].Value.Uint64()
+}
+
+func (s *Sparing) read() (allocs, cycles uint64) {
+	if s.counts != nil {
+		return s.counts()
+	}
+	return runtimeCounts()
+}
 
 // allocated is the bytes allocated since the last collection (by the
 // runtime's own, under the memory limit, too).
 func (s *Sparing) allocated() uint64 {
-	samples := []metrics.Sample{{Name: sparingMetrics[0]}, {Name: sparingMetrics[1]}}
-	metrics.Read(samples)
-	allocs, cycles := samples[0].Value.Uint64(), samples[1].Value.Uint64()
+	allocs, cycles := s.read()
 	if cycles != s.seen { // the runtime collected: count from here
 		s.since, s.seen = allocs, cycles
 	}
 	return allocs - s.since
 }
 
-func (s *Sparing) collected() {
-	samples := []metrics.Sample{{Name: sparingMetrics[0]}, {Name: sparingMetrics[1]}}
-	metrics.Read(samples)
-	s.since, s.seen = samples[0].Value.Uint64(), samples[1].Value.Uint64()
+func (s *Sparing) collected() { s.since, s.seen = s.read() }
+
+// idleDue tells whether the idle trim collects now.
+func (s *Sparing) idleDue() bool {
+	garbage, limit := s.allocated(), s.Idle
+	if s.seen == 0 {
+		limit = s.First
+	}
+	return garbage >= limit
 }
 
 // Trim is the idle trim: it collects and returns the free heap if at
-// least Idle bytes were allocated since the last collection, and drops
-// the binary's pages.
+// least First (before any collection) or Idle bytes were allocated since
+// the last collection, and drops the binary's pages.
 func (s *Sparing) Trim() {
 	s.mu.Lock()
-	if s.allocated() >= s.Idle {
+	if s.idleDue() {
 		debug.FreeOSMemory()
 		s.collected()
 	}

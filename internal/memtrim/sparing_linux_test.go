@@ -29,7 +29,7 @@ func garbage(n int) {
 func TestSparingCollectsOnlyAfterGarbage(t *testing.T) {
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	runtime.GC()
-	s := &Sparing{Idle: 256 << 10, Busy: 1 << 20}
+	s := &Sparing{First: 256 << 10, Idle: 256 << 10, Busy: 1 << 20}
 	s.Trim() // the first one starts the count
 	before := gcCycles()
 	garbage(64 << 10)
@@ -62,5 +62,37 @@ func TestSparingCollectsOnlyAfterGarbage(t *testing.T) {
 	s.Trim()
 	if n := gcCycles() - before; n != 3 {
 		t.Fatalf("100 KB since the runtime collected: %d collections, want 3 (the runtime's only)", n)
+	}
+}
+
+// Before the process's first collection the idle trim waits for First
+// bytes of garbage (the collection's arenas would cost more than less
+// garbage), after it for Idle.
+func TestSparingWaitsLongerBeforeTheFirstCollection(t *testing.T) {
+	var allocs, cycles uint64
+	s := &Sparing{First: 400, Idle: 100, Busy: 1 << 20, counts: func() (uint64, uint64) { return allocs, cycles }}
+	trim := func() bool { // Trim, with the collection counted instead of made
+		if !s.idleDue() {
+			return false
+		}
+		cycles++
+		s.collected()
+		return true
+	}
+	allocs = 300
+	if trim() {
+		t.Fatal("300 bytes before any collection, First 400: collected")
+	}
+	allocs = 450
+	if !trim() {
+		t.Fatal("450 bytes before any collection, First 400: not collected")
+	}
+	allocs += 150
+	if !trim() {
+		t.Fatal("150 bytes after a collection, Idle 100: not collected")
+	}
+	allocs += 50
+	if trim() {
+		t.Fatal("50 bytes after a collection, Idle 100: collected")
 	}
 }
