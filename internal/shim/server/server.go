@@ -108,6 +108,7 @@ func (s *Server) handle(conn Conn) {
 			resp = failure(wire.CodeInvalidArgument, fmt.Errorf("bad request: %w", err))
 		} else if req.Op == wire.OpExecStream || req.Op == wire.OpAttach {
 			s.serveStream(conn, r, &req) // the connection is the stream's now
+			s.busy()                     // the idle trim counts from its end
 			return
 		} else {
 			resp = s.dispatch(&req, conn)
