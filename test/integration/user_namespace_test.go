@@ -73,7 +73,7 @@ func TestPodWithItsOwnUserNamespace(t *testing.T) {
 			cfg.Linux.SecurityContext.NamespaceOptions = pod.Linux.SecurityContext.NamespaceOptions
 			cfg.Mounts = []*runtime.Mount{{HostPath: data, ContainerPath: "/data"}}
 			id := runContainer(t, b, podID, pod, cfg)
-			waitForLog(t, logPathOf(pod, cfg), "wrote data")
+			waitForLogLines(t, logPathOf(pod, cfg), 11) // all the script's lines, up to procsubmounts=, not only up to "wrote data"
 			var sb strings.Builder
 			for _, l := range logLines(t, logPathOf(pod, cfg)) {
 				sb.WriteString(strings.Join(strings.Fields(l[2]), " ") + "\n")
