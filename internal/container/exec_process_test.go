@@ -9,6 +9,8 @@ import (
 
 	"github.com/moby/profiles/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/berth-runtime/berth/internal/shim"
 )
 
 // bundleWithSpec writes a spec as the kubelet's usual container gets it
@@ -90,5 +92,44 @@ func BenchmarkExecProcess(b *testing.B) {
 		if _, err := execProcess(c, []string{"true"}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// An interactive exec gets the container's process too, with a terminal
+// of the client's size and TERM set once; without a terminal it is the
+// exec process.
+func TestStreamProcessAddsTheTerminal(t *testing.T) {
+	c, want := bundleWithSpec(t)
+	raw, err := streamProcess(c, []string{"sh"}, true, &shim.TerminalSize{Width: 100, Height: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got specs.Process
+	if err := json.Unmarshal(raw, &got); err != nil {
+		t.Fatal(err)
+	}
+	want.Args, want.Terminal, want.ConsoleSize = []string{"sh"}, true, &specs.Box{Height: 30, Width: 100}
+	want.Env = append(append([]string(nil), want.Env...), "TERM=xterm")
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("stream process\n got %+v\nwant %+v", got, want)
+	}
+	// A TERM of the container's own stays the only one.
+	got = specs.Process{}
+	want.Env[len(want.Env)-1] = "TERM=vt100"
+	spec := specs.Spec{Version: specs.Version, Process: &want}
+	data, _ := json.Marshal(spec)
+	os.WriteFile(filepath.Join(c.Bundle, "config.json"), data, 0o600)
+	raw, err = streamProcess(c, []string{"sh"}, true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	json.Unmarshal(raw, &got)
+	if !reflect.DeepEqual(got.Env, want.Env) || got.ConsoleSize != nil || !got.Terminal {
+		t.Fatalf("with TERM set: env %v console %v terminal %v", got.Env, got.ConsoleSize, got.Terminal)
+	}
+	plain, err := streamProcess(c, []string{"true"}, false, nil)
+	exec, err2 := execProcess(c, []string{"true"})
+	if err != nil || err2 != nil || string(plain) != string(exec) {
+		t.Fatalf("without a terminal: %s %v, exec process %s %v", plain, err, exec, err2)
 	}
 }

@@ -3,6 +3,8 @@ package container
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/berth-runtime/berth/internal/errdefs"
@@ -87,29 +89,34 @@ func (m *Manager) Attach(ctx context.Context, id string, o StreamOptions) (int32
 // streamProcess is the container's process running cmd, with a terminal
 // if asked (and TERM set, as a shell expects).
 func streamProcess(c *Container, cmd []string, tty bool, size *shim.TerminalSize) ([]byte, error) {
-	raw, err := execProcess(c, cmd)
+	if !tty {
+		return execProcess(c, cmd)
+	}
+	p, err := processOf(c, cmd)
 	if err != nil {
 		return nil, err
 	}
-	var p map[string]any
-	if err := json.Unmarshal(raw, &p); err != nil {
-		return nil, err
-	}
-	p["terminal"] = tty
-	if tty && size != nil {
-		p["consoleSize"] = map[string]uint16{"height": size.Height, "width": size.Width}
-	}
-	if tty {
-		env, _ := p["env"].([]any)
-		hasTerm := false
-		for _, e := range env {
-			if s, ok := e.(string); ok && strings.HasPrefix(s, "TERM=") {
-				hasTerm = true
-			}
+	p["terminal"] = json.RawMessage("true")
+	delete(p, "consoleSize")
+	if size != nil {
+		box, err := json.Marshal(map[string]uint16{"height": size.Height, "width": size.Width})
+		if err != nil {
+			return nil, err
 		}
-		if !hasTerm {
-			p["env"] = append(env, "TERM=xterm")
+		p["consoleSize"] = box
+	}
+	var env []string
+	if raw, ok := p["env"]; ok {
+		if err := json.Unmarshal(raw, &env); err != nil {
+			return nil, fmt.Errorf("spec of %s: process env: %w", c.ID, err)
 		}
+	}
+	if !slices.ContainsFunc(env, func(e string) bool { return strings.HasPrefix(e, "TERM=") }) {
+		envJSON, err := json.Marshal(append(env, "TERM=xterm"))
+		if err != nil {
+			return nil, err
+		}
+		p["env"] = envJSON
 	}
 	return json.Marshal(p)
 }
