@@ -15,6 +15,7 @@ conf_dir = "$DIR/net.d"
 [[registry.hosts]]
 host = "docker.io"
 mirrors = ["http://$REG"]
+mirrors_only = true
 CONF
 "$BERTHD" --config "$DIR/berth.toml" --root "$DIR/root" --state "$DIR/state" --listen "$DIR/berth.sock" >"$DIR/berthd.log" 2>&1 &
 echo $! >"$DIR/berthd.pid"

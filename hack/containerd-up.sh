@@ -44,7 +44,7 @@ state = "$DIR/state"
 CONF
 
 cat >"$DIR/certs.d/docker.io/hosts.toml" <<CONF
-server = "https://registry-1.docker.io"
+server = "http://$REG" # nothing falls through to the real registry
 [host."http://$REG"]
   capabilities = ["pull", "resolve"]
 CONF

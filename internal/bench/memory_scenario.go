@@ -45,7 +45,10 @@ func MeasureMemory(ctx context.Context, t *Target, cfg *Config, pods int, idle t
 			return nil, err
 		}
 	}
-	time.Sleep(2 * time.Second) // let GC and lazy allocations settle
+	// Read once the daemon has given back what the burst of starts took
+	// (berthd trims 2 s after its last call; a read at 2 s raced it and
+	// showed 16-25 MB from run to run); the monitors have settled by then.
+	f.DaemonWithPods = settledMemory(exactly(daemon, t.Daemon))
 	var monitors []int
 	for _, pid := range Processes(t.Monitors...) {
 		if !baseline[pid] {
@@ -55,7 +58,6 @@ func MeasureMemory(ctx context.Context, t *Target, cfg *Config, pods int, idle t
 	f.MonitorsTotal = MemoryOf(monitors)
 	f.MonitorsPerPod = Memory{RSS: f.MonitorsTotal.RSS / uint64(pods), PSS: f.MonitorsTotal.PSS / uint64(pods)}
 	f.MonitorProcsPer = float64(len(monitors)) / float64(pods)
-	f.DaemonWithPods = MemoryOf(exactly(daemon, t.Daemon))
 	if idle > 0 {
 		d := exactly(daemon, t.Daemon)
 		all := append(append([]int(nil), d...), monitors...)

@@ -54,7 +54,7 @@ func (r *Report) writeMemory(w io.Writer) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "\nmemory\tpods\tdaemon idle RSS (settled)\tdaemon RSS with pods\tmonitor RSS/pod\tmonitor PSS/pod\tmonitors/pod\tidle CPU (daemon)")
+	fmt.Fprintln(tw, "\nmemory\tpods\tdaemon idle RSS (settled)\tdaemon RSS with pods (settled)\tmonitor RSS/pod\tmonitor PSS/pod\tmonitors/pod\tidle CPU (daemon)")
 	for _, t := range r.Targets {
 		m := r.Memory[t]
 		if m == nil {

@@ -103,6 +103,8 @@ type fakeShim struct {
 	signals   []syscall.Signal
 	lethal    map[syscall.Signal]bool
 	startErr  error
+	// startWithoutState answers Start as shims before protocol 5 did.
+	startWithoutState bool
 	gone      bool // every call fails with shim.ErrShimGone
 	exitFile  *wire.State
 	logLoss   wire.LogLoss
@@ -179,21 +181,24 @@ func (s *fakeShim) Restore(_ context.Context, id string, req *wire.CreateRequest
 	return &wire.State{ID: id, Status: wire.StatusRunning}, nil
 }
 
-func (s *fakeShim) Start(_ context.Context, id string) error {
+func (s *fakeShim) Start(_ context.Context, id string) (*wire.State, error) {
 	if err := s.record("start " + id); err != nil {
-		return err
+		return nil, err
 	}
 	if s.startErr != nil {
-		return s.startErr
+		return nil, s.startErr
 	}
 	p, err := s.proc(id)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	p.status = wire.StatusRunning
-	s.mu.Unlock()
-	return nil
+	if s.startWithoutState { // a shim before protocol 5
+		return nil, nil
+	}
+	return &wire.State{ID: id, Status: p.status, Pid: p.pid, StartedAt: time.Now().UTC()}, nil
 }
 
 func (s *fakeShim) Kill(_ context.Context, id string, sig syscall.Signal) error {

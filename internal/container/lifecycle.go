@@ -14,6 +14,7 @@ import (
 	"github.com/berth-runtime/berth/internal/crashpoint"
 	"github.com/berth-runtime/berth/internal/errdefs"
 	"github.com/berth-runtime/berth/internal/shim"
+	"github.com/berth-runtime/berth/internal/shim/wire"
 	"github.com/berth-runtime/berth/internal/store"
 )
 
@@ -49,9 +50,10 @@ func (m *Manager) Start(ctx context.Context, id string) error {
 	defer m.startGate(c.ID)()
 	start, restoring := client.Start, c.RestoreFrom != ""
 	if restoring {
-		start = func(ctx context.Context, _ string) error { return m.restoreProcesses(ctx, client, c) }
+		start = func(ctx context.Context, _ string) (*wire.State, error) { return nil, m.restoreProcesses(ctx, client, c) }
 	}
-	if err := start(ctx, c.ID); err != nil {
+	st, err := start(ctx, c.ID)
+	if err != nil {
 		m.update(c.ID, func(c *Container) {
 			c.State, c.Reason, c.Message, c.FinishedAt, c.ExitCode = StateExited, ReasonStartError, err.Error(), time.Now().UTC(), 128
 		})
@@ -59,7 +61,9 @@ func (m *Manager) Start(ctx context.Context, id string) error {
 	}
 	crashpoint.Reached("container-start:runtime")
 	startedAt := time.Now().UTC()
-	st, _ := client.State(ctx, c.ID)
+	if st == nil { // a restore, or a shim before protocol 5
+		st, _ = client.State(ctx, c.ID)
+	}
 	err = m.update(c.ID, func(c *Container) {
 		if c.State == StateCreated {
 			c.State = StateRunning

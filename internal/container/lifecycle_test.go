@@ -42,6 +42,36 @@ func TestStartRunsACreatedContainerOnce(t *testing.T) {
 	}
 }
 
+// The shim answers a start with the container's state (protocol 5), so
+// StartContainer asks it once; a shim before that answered with nothing and
+// is asked for the state after.
+func TestStartTakesThePidFromTheShimsAnswer(t *testing.T) {
+	for _, old := range []bool{false, true} {
+		tm := newTestManager(t)
+		c, s := tm.add(t, "p1", "web", StateCreated)
+		s.startWithoutState = old
+		if err := tm.Start(ctx, c.ID); err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"start " + c.ID}
+		if old {
+			want = append(want, "state "+c.ID)
+		}
+		var got []string
+		for _, call := range s.callList() {
+			if strings.HasSuffix(call, c.ID) && !strings.HasPrefix(call, "create ") && !strings.HasPrefix(call, "wait ") {
+				got = append(got, call)
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("shim before protocol 5 %v: calls %q, want %q", old, got, want)
+		}
+		if p := tm.mustGet(t, c.ID).Pid; p == 0 {
+			t.Errorf("shim before protocol 5 %v: no pid recorded", old)
+		}
+	}
+}
+
 func TestFailedStartLeavesTheContainerExitedWithStartError(t *testing.T) {
 	tm := newTestManager(t)
 	c, s := tm.add(t, "p1", "web", StateCreated)

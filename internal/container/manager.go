@@ -37,7 +37,9 @@ type Shim interface {
 	Create(ctx context.Context, id string, req *wire.CreateRequest) (*wire.State, error)
 	// Restore creates the container running, from a checkpoint.
 	Restore(ctx context.Context, id string, req *wire.CreateRequest) (*wire.State, error)
-	Start(ctx context.Context, id string) error
+	// Start starts a created container and answers with its state (nil
+	// from shims before protocol 5).
+	Start(ctx context.Context, id string) (*wire.State, error)
 	Kill(ctx context.Context, id string, sig syscall.Signal) error
 	Delete(ctx context.Context, id string) (*wire.State, error)
 	State(ctx context.Context, id string) (*wire.State, error)

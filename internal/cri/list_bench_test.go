@@ -112,3 +112,41 @@ func TestRelistsAreAnsweredOnceUntilSomethingChanges(t *testing.T) {
 		t.Fatalf("containers over the socket: %v %v", over, err)
 	}
 }
+
+// BenchmarkList100Floor is what any runtime's relist of 100 pods costs a
+// client at the least, whatever the server does: the two answers' decoding
+// (as the gRPC client does it, into new messages) and two round trips of
+// a call that carries nothing (Version). BenchmarkList100 against it is
+// berthd's own share.
+func BenchmarkList100Floor(b *testing.B) {
+	e := edgeWithKubeletPods(b, 100)
+	ctx := context.Background()
+	pods, _ := e.server.ListPodSandbox(ctx, &runtime.ListPodSandboxRequest{})
+	ctrs, _ := e.server.ListContainers(ctx, &runtime.ListContainersRequest{})
+	podWire, _, err := e.server.lists.encoded(pods)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctrWire, _, err := e.server.lists.encoded(ctrs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("answers: %d bytes of pods, %d bytes of containers", len(podWire), len(ctrWire))
+	b.Run("decode", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			p, c := &runtime.ListPodSandboxResponse{}, &runtime.ListContainersResponse{}
+			if proto.Unmarshal(podWire, p) != nil || proto.Unmarshal(ctrWire, c) != nil || len(p.Items) != 100 || len(c.Containers) != 100 {
+				b.Fatal("the kept answers do not decode to 100 pods and 100 containers")
+			}
+		}
+	})
+	b.Run("round-trips", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			for range 2 {
+				if _, err := e.rt.Version(ctx, &runtime.VersionRequest{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+}

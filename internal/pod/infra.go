@@ -65,7 +65,7 @@ func (m *Manager) startInfra(ctx context.Context, s *Sandbox) error {
 		unmountImage()
 		return fmt.Errorf("create infra process: %w", err)
 	}
-	if err := client.Start(ctx, s.ID); err != nil {
+	if _, err := client.Start(ctx, s.ID); err != nil {
 		client.Delete(context.WithoutCancel(ctx), s.ID)
 		unmountImage()
 		return fmt.Errorf("start infra process: %w", err)

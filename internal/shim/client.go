@@ -115,16 +115,19 @@ func (c *Client) call(ctx context.Context, req *wire.Request) (*wire.Response, e
 	if _, err := conn.Write(append(data, '\n')); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrShimGone, err)
 	}
-	line, err := bufio.NewReaderSize(conn, 64<<10).ReadBytes('\n')
-	if err != nil {
-		if ctx.Err() != nil {
+	// One answer per connection: decoded as it is read (a kept 64 KB
+	// read buffer was 64 KB of garbage in berthd per call).
+	var resp wire.Response
+	if err := json.NewDecoder(conn).Decode(&resp); err != nil {
+		var syntax *json.SyntaxError
+		var typ *json.UnmarshalTypeError
+		switch {
+		case ctx.Err() != nil:
 			return nil, ctx.Err()
+		case errors.As(err, &syntax), errors.As(err, &typ):
+			return nil, fmt.Errorf("shim answer: %w", err)
 		}
 		return nil, fmt.Errorf("%w: %v", ErrShimGone, err)
-	}
-	var resp wire.Response
-	if err := json.Unmarshal(line, &resp); err != nil {
-		return nil, fmt.Errorf("shim answer: %w", err)
 	}
 	if resp.Err != "" {
 		return nil, responseError(&resp)
@@ -189,10 +192,14 @@ func (c *Client) Restore(ctx context.Context, id string, req *wire.CreateRequest
 	return resp.State, nil
 }
 
-// Start starts a created container.
-func (c *Client) Start(ctx context.Context, id string) error {
-	_, err := c.call(ctx, &wire.Request{Op: wire.OpStart, ID: id})
-	return err
+// Start starts a created container and returns its state then (nil from
+// a shim before protocol 5, which answered with nothing: ask State).
+func (c *Client) Start(ctx context.Context, id string) (*wire.State, error) {
+	resp, err := c.call(ctx, &wire.Request{Op: wire.OpStart, ID: id})
+	if err != nil {
+		return nil, err
+	}
+	return resp.State, nil
 }
 
 // Kill sends sig to the container's process.

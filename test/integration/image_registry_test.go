@@ -23,6 +23,7 @@ func TestPullThroughMirror(t *testing.T) {
 [[registry.hosts]]
 host = "docker.io"
 mirrors = ["http://127.0.0.1:1", "http://%s"]
+mirrors_only = true
 `, proxy.Addr))
 	id := mustPull(t, b, "busybox")
 	if id != ti.BusyboxID {

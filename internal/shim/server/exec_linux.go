@@ -66,8 +66,8 @@ func (c *container) exec(s *Server, req *wire.ExecRequest, gone <-chan struct{})
 	stdout.limit, stderr.limit = limit, limit
 	var copies sync.WaitGroup
 	copies.Add(2)
-	go func() { defer copies.Done(); io.Copy(&stdout, outR); outR.Close() }()
-	go func() { defer copies.Done(); io.Copy(&stderr, errR); errR.Close() }()
+	go func() { defer copies.Done(); stdout.ReadFrom(outR); outR.Close() }()
+	go func() { defer copies.Done(); stderr.ReadFrom(errR); errR.Close() }()
 
 	res := &wire.ExecResult{}
 	var timeout <-chan time.Time
@@ -145,6 +145,43 @@ func (c *capped) Write(p []byte) (int, error) {
 		c.buf.Write(p[:min(room, len(p))])
 	}
 	return len(p), nil
+}
+
+// cappedRead is how much capped.ReadFrom asks for at a time: an exec
+// probe's output is a line or two, and io.Copy's 32 KB buffer per stream
+// was most of the garbage an ExecSync left in the shim.
+const cappedRead = 512
+
+// ReadFrom reads r to its end into the kept bytes, growing them as output
+// comes, and discards what is past the limit.
+func (c *capped) ReadFrom(r io.Reader) (int64, error) {
+	var total int64
+	var discard []byte
+	for {
+		var p []byte
+		room := c.limit - c.buf.Len()
+		if room > 0 {
+			c.buf.Grow(min(room, cappedRead))
+			p = c.buf.AvailableBuffer()
+			p = p[:min(room, cap(p))]
+		} else {
+			if discard == nil {
+				discard = make([]byte, 4<<10)
+			}
+			p = discard
+		}
+		n, err := r.Read(p)
+		if n > 0 && room > 0 {
+			c.buf.Write(p[:n]) // onto itself: AvailableBuffer's idiom
+		}
+		total += int64(n)
+		if err == io.EOF {
+			return total, nil
+		}
+		if err != nil {
+			return total, err
+		}
+	}
 }
 
 // Bytes is what was kept.

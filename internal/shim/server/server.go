@@ -145,7 +145,11 @@ func (s *Server) dispatch(req *wire.Request, conn Conn) *wire.Response {
 	}
 	switch req.Op {
 	case wire.OpStart:
-		return result(c.start(s))
+		if err := c.start(s); err != nil {
+			return failure("", err)
+		}
+		st := c.snapshot() // one round trip less for berthd (protocol 5)
+		return &wire.Response{State: &st}
 	case wire.OpKill:
 		return result(c.kill(req.Signal))
 	case wire.OpDelete:

@@ -24,7 +24,8 @@ import (
 //	   first attach reaches that client; a log write cut short is taken back
 //	3  update: new resources for a container, through its runtime
 //	4  restore: create a container running, from CRIU images
-const Version = 4
+//	5  start answers with the container's state (berthd asked state after it)
+const Version = 5
 
 // Operations.
 const (
