@@ -97,22 +97,22 @@ type fakeProcess struct {
 // fakeShim records what it was asked; a container's process exits when
 // exit is called, or on a signal in lethal.
 type fakeShim struct {
-	mu        sync.Mutex
-	procs     map[string]*fakeProcess
-	calls     []string
-	signals   []syscall.Signal
-	lethal    map[syscall.Signal]bool
-	startErr  error
+	mu       sync.Mutex
+	procs    map[string]*fakeProcess
+	calls    []string
+	signals  []syscall.Signal
+	lethal   map[syscall.Signal]bool
+	startErr error
 	// startWithoutState answers Start as shims before protocol 5 did.
 	startWithoutState bool
-	gone      bool // every call fails with shim.ErrShimGone
-	exitFile  *wire.State
-	logLoss   wire.LogLoss
-	execReq   *wire.ExecRequest
-	execRes   *wire.ExecResult
-	updates   []string
-	updateErr error
-	nextPid   int
+	gone              bool // every call fails with shim.ErrShimGone
+	exitFile          *wire.State
+	logLoss           wire.LogLoss
+	execReq           *wire.ExecRequest
+	execRes           *wire.ExecResult
+	updates           []string
+	updateErr         error
+	nextPid           int
 }
 
 func newFakeShim() *fakeShim {

@@ -50,7 +50,9 @@ func (m *Manager) Start(ctx context.Context, id string) error {
 	defer m.startGate(c.ID)()
 	start, restoring := client.Start, c.RestoreFrom != ""
 	if restoring {
-		start = func(ctx context.Context, _ string) (*wire.State, error) { return nil, m.restoreProcesses(ctx, client, c) }
+		start = func(ctx context.Context, _ string) (*wire.State, error) {
+			return nil, m.restoreProcesses(ctx, client, c)
+		}
 	}
 	st, err := start(ctx, c.ID)
 	if err != nil {
