@@ -42,7 +42,7 @@ func TestCappedReadsAPipeWithLittleGarbage(t *testing.T) {
 	if n != 3 || string(c.Bytes()) != "ok\n" {
 		t.Fatalf("read %d, kept %q", n, c.Bytes())
 	}
-	if garbage > 4<<10 {
+	if garbage > 8<<10 { // 1.5 KB here, 3 KB under -race; io.Copy: 32 KB
 		t.Fatalf("reading 3 bytes allocated %d bytes", garbage)
 	}
 	big := bytes.Repeat([]byte("0123456789"), 20000)
