@@ -26,22 +26,24 @@ type Sparing struct {
 	mu    sync.Mutex
 	since uint64 // allocations counted at the last collection
 	seen  uint64 // collections counted then
+	// samples are kept under mu: Check runs on every request, and a slice
+	// made per read was garbage of its own.
+	samples [2]metrics.Sample
 	// counts reads the bytes allocated and the collections so far (the
 	// runtime's metrics unless a test sets it).
 	counts func() (allocs, cycles uint64)
 }
 
-func runtimeCounts() (allocs, cycles uint64) {
-	samples := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}, {Name: "/gc/cycles/total:gc-cycles"}}
-	metrics.Read(samples)
-	return samples[0].Value.Uint64(), samples[1].Value.Uint64()
-}
-
+// read is called under mu.
 func (s *Sparing) read() (allocs, cycles uint64) {
 	if s.counts != nil {
 		return s.counts()
 	}
-	return runtimeCounts()
+	if s.samples[0].Name == "" {
+		s.samples[0].Name, s.samples[1].Name = "/gc/heap/allocs:bytes", "/gc/cycles/total:gc-cycles"
+	}
+	metrics.Read(s.samples[:])
+	return s.samples[0].Value.Uint64(), s.samples[1].Value.Uint64()
 }
 
 // allocated is the bytes allocated since the last collection (by the

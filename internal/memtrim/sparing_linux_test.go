@@ -32,37 +32,31 @@ func TestSparingCollectsOnlyAfterGarbage(t *testing.T) {
 	s := &Sparing{First: 256 << 10, Idle: 256 << 10, Busy: 1 << 20}
 	s.Trim() // the first one starts the count
 	before := gcCycles()
+	collections := func(want uint64, after string) {
+		t.Helper()
+		if n := gcCycles() - before; n != want {
+			t.Fatalf("%s: %d collections in all, want %d", after, n, want)
+		}
+	}
 	garbage(64 << 10)
 	s.Trim()
 	s.Check()
-	if n := gcCycles() - before; n != 0 {
-		t.Fatalf("64 KB of garbage: %d collections, want none", n)
-	}
+	collections(0, "64 KB of garbage")
 	garbage(256 << 10)
 	s.Check()
-	if n := gcCycles() - before; n != 0 {
-		t.Fatalf("320 KB of garbage, busy check at 1 MB: %d collections, want none", n)
-	}
+	collections(0, "320 KB of garbage, busy check at 1 MB")
 	s.Trim()
-	if n := gcCycles() - before; n != 1 {
-		t.Fatalf("320 KB of garbage, idle trim at 256 KB: %d collections, want 1", n)
-	}
+	collections(1, "320 KB of garbage, idle trim at 256 KB")
 	s.Trim()
-	if n := gcCycles() - before; n != 1 {
-		t.Fatalf("a trim right after a collection collected again (%d)", n)
-	}
+	collections(1, "a trim right after a collection")
 	garbage(1 << 20)
 	s.Check()
-	if n := gcCycles() - before; n != 2 {
-		t.Fatalf("1 MB of garbage, busy check at 1 MB: %d collections, want 2", n)
-	}
+	collections(2, "1 MB of garbage, busy check at 1 MB")
 	garbage(200 << 10)
 	runtime.GC() // the runtime's own collection restarts the count
 	garbage(100 << 10)
 	s.Trim()
-	if n := gcCycles() - before; n != 3 {
-		t.Fatalf("100 KB since the runtime collected: %d collections, want 3 (the runtime's only)", n)
-	}
+	collections(3, "100 KB since the runtime collected (the runtime's collection only)")
 }
 
 // Before the process's first collection the idle trim waits for First
@@ -94,5 +88,14 @@ func TestSparingWaitsLongerBeforeTheFirstCollection(t *testing.T) {
 	allocs += 50
 	if trim() {
 		t.Fatal("50 bytes after a collection, Idle 100: collected")
+	}
+}
+
+// Check runs on every shim request: reading the counts allocates nothing.
+func TestSparingCheckAllocatesNothing(t *testing.T) {
+	s := &Sparing{First: 1 << 30, Idle: 1 << 30, Busy: 1 << 30}
+	s.Check()
+	if n := testing.AllocsPerRun(100, s.Check); n != 0 {
+		t.Fatalf("Check allocated %v times", n)
 	}
 }
