@@ -92,12 +92,10 @@ func streamProcess(c *Container, cmd []string, tty bool, size *shim.TerminalSize
 	if !tty {
 		return execProcess(c, cmd)
 	}
-	p, err := processOf(c, cmd)
+	p, err := processOf(c, cmd, true)
 	if err != nil {
 		return nil, err
 	}
-	p["terminal"] = json.RawMessage("true")
-	delete(p, "consoleSize")
 	if size != nil {
 		box, err := json.Marshal(map[string]uint16{"height": size.Height, "width": size.Width})
 		if err != nil {
